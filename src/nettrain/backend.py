@@ -1,0 +1,238 @@
+"""The array backend: NumPy on the CPU, CuPy on an NVIDIA GPU.
+
+This is the only module in nettrain that imports cupy, and it does so only
+when a GPU is asked for. Everything else takes its array module from the data
+it is given, as DeZero's ``cuda.py`` and Chainer's ``backend.py`` do::
+
+    xp = get_array_module(x)      # numpy for numpy arrays, cupy for cupy arrays
+
+There is no global "current device" switch.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+# --------------------------------------------------------------------------- dtypes
+
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+float16 = np.dtype("float16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+uint8 = np.dtype("uint8")
+bool_ = np.dtype("bool")
+
+DEFAULT_FLOAT = float32
+DEFAULT_INT = int64
+
+_DTYPE_NAMES = {
+    "float32": float32, "float": float32, "float64": float64, "double": float64,
+    "float16": float16, "half": float16, "int32": int32, "int": int32,
+    "int64": int64, "long": int64, "uint8": uint8, "bool": bool_,
+}
+
+
+def as_dtype(dtype) -> np.dtype:
+    """Accept ``nettrain.float32``, ``"float32"``, ``np.float32`` or ``float``."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, str):
+        try:
+            return _DTYPE_NAMES[dtype]
+        except KeyError:
+            raise TypeError(
+                f"unknown dtype {dtype!r}; expected one of {', '.join(sorted(_DTYPE_NAMES))}"
+            ) from None
+    if dtype is float:
+        return float32
+    if dtype is int:
+        return int64
+    if dtype is bool:
+        return bool_
+    return np.dtype(dtype)
+
+
+def is_floating(dtype) -> bool:
+    return np.dtype(dtype).kind == "f"
+
+
+# --------------------------------------------------------------------------- cupy
+
+_cupy = None
+
+
+def cupy_module():
+    """Import cupy on first use, with a clear error when it or a GPU is missing."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy  # noqa: PLC0415 - only ever imported here, only when asked for
+        except ImportError as exc:
+            raise RuntimeError(
+                "a CUDA device was asked for, but CuPy is not installed; "
+                'install the GPU extra (pip install -e ".[gpu]") or use device "cpu"'
+            ) from exc
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # cupy raises CUDARuntimeError without a driver
+            raise RuntimeError(
+                f"a CUDA device was asked for, but CuPy found no usable GPU ({exc}); use device \"cpu\""
+            ) from exc
+        if count == 0:
+            raise RuntimeError('a CUDA device was asked for, but no GPU is present; use device "cpu"')
+        _cupy = cupy
+    return _cupy
+
+
+def cuda_is_available() -> bool:
+    try:
+        cupy_module()
+    except RuntimeError:
+        return False
+    return True
+
+
+def get_array_module(*arrays):
+    """numpy, unless one of the arrays is a cupy array (then cupy)."""
+    if _cupy is not None:
+        for a in arrays:
+            if isinstance(a, _cupy.ndarray):
+                return _cupy
+    return np
+
+
+# --------------------------------------------------------------------------- devices
+
+
+class Device:
+    """A device name, ``cpu`` or ``cuda:N``; compares equal to its string form."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu"):
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"device must be a string like 'cpu', 'cuda' or 'cuda:0', got {spec!r}")
+        text = spec.strip().lower()
+        if text == "cpu":
+            self.type, self.index = "cpu", None
+        elif text == "cuda" or text == "gpu":
+            self.type, self.index = "cuda", 0
+        elif text.startswith("cuda:") and text[5:].isdigit():
+            self.type, self.index = "cuda", int(text[5:])
+        else:
+            raise ValueError(f"unknown device {spec!r}; expected 'cpu', 'cuda' or 'cuda:N'")
+
+    def __str__(self):
+        return "cpu" if self.type == "cpu" else f"cuda:{self.index}"
+
+    def __repr__(self):
+        return f"device('{self}')"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = Device(other)
+            except (TypeError, ValueError):
+                return False
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+CPU = Device("cpu")
+
+
+def device_of(array) -> Device:
+    if isinstance(array, np.ndarray) or np.isscalar(array):
+        return CPU
+    return Device(f"cuda:{array.device.id}")
+
+
+def to_device(array, device):
+    """Copy ``array`` to ``device`` (a no-op when it is already there)."""
+    device = Device(device)
+    if device.type == "cpu":
+        if isinstance(array, np.ndarray):
+            return array
+        return array.get()  # cupy -> host
+    cp = cupy_module()
+    if device.index >= cp.cuda.runtime.getDeviceCount():
+        raise RuntimeError(
+            f"device {device} was asked for, but only {cp.cuda.runtime.getDeviceCount()} GPU(s) are present"
+        )
+    with cp.cuda.Device(device.index):
+        return cp.asarray(array)
+
+
+def to_host(array) -> np.ndarray:
+    """A NumPy array, whatever device ``array`` lives on."""
+    if isinstance(array, np.ndarray):
+        return array
+    if hasattr(array, "get"):
+        return array.get()
+    return np.asarray(array)
+
+
+def array_module_for(device):
+    device = Device(device)
+    return np if device.type == "cpu" else cupy_module()
+
+
+# --------------------------------------------------------------------------- random generators
+
+
+class _Generators:
+    """One seeded generator per device, so ``manual_seed`` makes every random
+    creation reproducible and a checkpoint can save and restore them."""
+
+    def __init__(self, seed: int = 0):
+        self.seed(seed)
+
+    def seed(self, seed: int):
+        self.initial_seed = int(seed)
+        self.cpu = np.random.Generator(np.random.PCG64(self.initial_seed))
+        self.cuda = {}
+
+    def for_device(self, device):
+        device = Device(device)
+        if device.type == "cpu":
+            return self.cpu
+        if device.index not in self.cuda:
+            cp = cupy_module()
+            with cp.cuda.Device(device.index):
+                self.cuda[device.index] = cp.random.RandomState(self.initial_seed + device.index)
+        return self.cuda[device.index]
+
+    def get_state(self) -> dict:
+        # The CPU state is a plain dict of ints (JSON-friendly); CuPy's
+        # RandomState cannot be serialised, so GPU sampling is reseeded from
+        # the CPU stream on restore (see set_state).
+        return {"seed": self.initial_seed, "cpu": self.cpu.bit_generator.state}
+
+    def set_state(self, state: dict):
+        self.initial_seed = int(state["seed"])
+        self.cpu = np.random.Generator(np.random.PCG64())
+        self.cpu.bit_generator.state = state["cpu"]
+        self.cuda = {}
+
+
+generators = _Generators(0)
+
+
+def manual_seed(seed: int):
+    """Seed every random creation in nettrain (all devices)."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    generators.seed(int(seed))
+
+
+def get_rng_state() -> dict:
+    return generators.get_state()
+
+
+def set_rng_state(state: dict):
+    generators.set_state(state)

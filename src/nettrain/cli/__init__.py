@@ -1,0 +1,61 @@
+"""The ``nettrain`` command line: one typer app, one module per command group.
+
+Each command module (``gradcheck.py``, ``data.py``, ``train.py`` ...) defines
+its commands on the app or a sub-app; this file only assembles them, so a
+reader finds every command's code next to its help text.
+
+A person's mistake is reported by raising ``UsageError`` (from
+``nettrain.errors``): ``main`` prints its one-line message and exits 2, no
+traceback.
+"""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from .. import __version__
+from ..errors import UsageError
+from .common import app, console_err
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"nettrain {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+):
+    """nettrain: train small neural networks from a YAML file, on nettrain's own autograd engine."""
+
+
+# Command modules register themselves on import.
+from . import gradcheck  # noqa: E402,F401
+
+
+def main(argv=None):
+    """Console-script entry point: runs the app and turns UsageError into exit status 2."""
+    try:
+        app(args=argv, prog_name="nettrain", standalone_mode=False)
+    except UsageError as err:
+        console_err.print(f"[bold red]error:[/] {err}", highlight=False)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click's own usage errors (unknown option, missing argument)
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(0)

@@ -1,0 +1,24 @@
+"""Errors that are a person's mistake, not a bug in nettrain.
+
+The command line prints a ``UsageError`` as one message and exits with
+status 2, without a traceback. Raise it (or a subclass) for a bad config, a
+missing data file, a checkpoint for another model: anything the person can
+fix. The message says what is wrong, where (file, key or path), and what
+would be right.
+"""
+
+
+class UsageError(Exception):
+    """A mistake in the input a person gave nettrain."""
+
+
+class ConfigError(UsageError):
+    """A config file or an override is invalid."""
+
+
+class DataError(UsageError):
+    """A data file is missing, truncated or malformed."""
+
+
+class CheckpointError(UsageError):
+    """A checkpoint file is missing, corrupt, or for another run."""

@@ -1,0 +1,2 @@
+"""``nettrain.nn``: layers, losses and the functional interface."""
+from . import functional  # noqa: F401

@@ -1,0 +1,107 @@
+"""``nettrain.nn.functional``: the operations layers are built from, by
+PyTorch's names (``import nettrain.nn.functional as F``). Each is a thin
+front to one ``Function`` in ``nettrain.ops`` (or a short composition)."""
+from __future__ import annotations
+
+from .. import backend
+from ..ops import elementwise as E
+from ..ops import nn as N
+from ..tensor import Tensor
+
+
+def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's argument names
+    if bias is None:
+        return N.Linear.apply(input, weight)
+    return N.Linear.apply(input, weight, bias)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0):  # noqa: A002
+    if bias is None:
+        return N.Conv2d.apply(input, weight, stride=stride, padding=padding)
+    return N.Conv2d.apply(input, weight, bias, stride=stride, padding=padding)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0):  # noqa: A002
+    return N.MaxPool2d.apply(input, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0):  # noqa: A002
+    return N.AvgPool2d.apply(input, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+def relu(input):  # noqa: A002
+    return E.Relu.apply(input)
+
+
+def sigmoid(input):  # noqa: A002
+    return E.Sigmoid.apply(input)
+
+
+def tanh(input):  # noqa: A002
+    return E.Tanh.apply(input)
+
+
+def softmax(input, dim):  # noqa: A002
+    return N.Softmax.apply(input, dim=dim)
+
+
+def log_softmax(input, dim):  # noqa: A002
+    return N.LogSoftmax.apply(input, dim=dim)
+
+
+def dropout(input, p=0.5, training=True):  # noqa: A002
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p),
+    only when ``training`` (pass the module's ``self.training``)."""
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    if not training or p == 0.0:
+        return input
+    generator = backend.generators.for_device(input.device)
+    xp = backend.get_array_module(input.data)
+    keep = generator.random(input.shape) >= p  # cupy's RandomState has .random too
+    mask = xp.asarray(keep, dtype=input.dtype) * input.dtype.type(1.0 / (1.0 - p))
+    return input * Tensor._make(mask, False, None)
+
+
+def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):  # noqa: A002
+    """Logits (N, C) and class indices (N,): log-softmax + NLL in one node."""
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+    return N.CrossEntropy.apply(input, target, reduction=reduction, label_smoothing=label_smoothing)
+
+
+def nll_loss(input, target, reduction="mean"):  # noqa: A002
+    return N.NLLLoss.apply(input, target, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean"):  # noqa: A002
+    return N.BCEWithLogits.apply(input, target, reduction=reduction)
+
+
+def _reduce(losses, reduction):
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    if reduction == "none":
+        return losses
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _check_same_shape(input, target, name):  # noqa: A002
+    if input.shape != target.shape:
+        raise RuntimeError(
+            f"{name}: input shape {input.shape} and target shape {target.shape} differ; "
+            f"they must match (reshape the target, e.g. y.reshape(-1, 1))"
+        )
+
+
+def mse_loss(input, target, reduction="mean"):  # noqa: A002
+    _check_same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):  # noqa: A002
+    _check_same_shape(input, target, "l1_loss")
+    return _reduce(abs(input - target), reduction)

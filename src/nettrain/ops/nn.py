@@ -1,0 +1,377 @@
+"""The neural-network operations: linear, convolution, pooling, softmax and
+the fused losses.
+
+Convolution and pooling are a few large array operations on strided window
+views and matrix products, never Python loops over pixels or samples. The
+only loops run over the kernel's offsets (at most kh * kw iterations, each a
+whole-batch array operation).
+
+Layout note (measured, see benchmarks/): the im2col matrix is built with the
+patch axis first and the batch axis second, ``cols (C*kh*kw, N*Ho*Wo)``, so
+the product is ``W (O, C*kh*kw) @ cols``, the fast orientation for BLAS.
+"""
+from __future__ import annotations
+
+from ..autograd import Function
+from ..backend import get_array_module
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _out_size(size, kernel, stride, padding, what):
+    out = (size + 2 * padding - kernel) // stride + 1
+    if out < 1:
+        raise RuntimeError(
+            f"{what}: input size {size} (padding {padding}) is smaller than the kernel size {kernel}"
+        )
+    return out
+
+
+def _pad(x, ph, pw, value=0):
+    if ph == 0 and pw == 0:
+        return x
+    xp = get_array_module(x)
+    return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _windows(x, kh, kw, sh, sw, ho, wo):
+    """A view of shape (C, kh, kw, N, Ho, Wo): for each kernel offset (i, j),
+    the (N, Ho, Wo) grid of input pixels that offset touches."""
+    xp = get_array_module(x)
+    n, c = x.shape[:2]
+    s_n, s_c, s_h, s_w = x.strides
+    return xp.lib.stride_tricks.as_strided(
+        x, shape=(c, kh, kw, n, ho, wo), strides=(s_c, s_h, s_w, s_n, s_h * sh, s_w * sw)
+    )
+
+
+def _offset_slice(i, j, sh, sw, ho, wo):
+    """The strided slice of a padded input touched by kernel offset (i, j)."""
+    return (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw))
+
+
+# --------------------------------------------------------------------------- linear
+
+
+class Linear(Function):
+    """``x @ weight.T + bias`` as one node (PyTorch's weight layout: out x in)."""
+
+    saves_inputs = True
+
+    def forward(self, x, weight, bias=None):
+        if x.shape[-1] != weight.shape[1]:
+            raise RuntimeError(
+                f"linear: input has {x.shape[-1]} features (shape {tuple(x.shape)}) but the weight "
+                f"expects {weight.shape[1]} (weight shape {tuple(weight.shape)})"
+            )
+        self.x, self.weight = x, weight
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, grad):
+        needs = self.needs_input_grad
+        x, w = self.x, self.weight
+        g2 = grad.reshape(-1, grad.shape[-1])
+        dx = grad @ w if needs[0] else None
+        dw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        if len(needs) == 3:
+            return dx, dw, (g2.sum(axis=0) if needs[2] else None)
+        return dx, dw
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+class Conv2d(Function):
+    """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw)."""
+
+    saves_inputs = True
+
+    def forward(self, x, weight, bias=None, stride=1, padding=0):
+        xp = get_array_module(x)
+        if x.ndim != 4:
+            raise RuntimeError(f"conv2d expects input of shape (N, C, H, W), got {tuple(x.shape)}")
+        n, c, h, w = x.shape
+        o, cw, kh, kw = weight.shape
+        if c != cw:
+            raise RuntimeError(
+                f"conv2d: input has {c} channels (shape {tuple(x.shape)}) but the weight expects "
+                f"{cw} (weight shape {tuple(weight.shape)})"
+            )
+        (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
+        ho = _out_size(h, kh, sh, ph, "conv2d")
+        wo = _out_size(w, kw, sw, pw, "conv2d")
+        xpad = _pad(x, ph, pw)
+        # im2col: one copy of the windows, patch axis first (see module note).
+        cols = _windows(xpad, kh, kw, sh, sw, ho, wo).reshape(c * kh * kw, n * ho * wo)
+        out = weight.reshape(o, -1) @ cols  # (O, N*Ho*Wo)
+        if bias is not None:
+            out += bias[:, None]
+        self.cols, self.weight = cols, weight
+        self.geometry = (n, c, h, w, kh, kw, sh, sw, ph, pw, ho, wo)
+        return xp.ascontiguousarray(out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        needs = self.needs_input_grad
+        n, c, h, w, kh, kw, sh, sw, ph, pw, ho, wo = self.geometry
+        o = self.weight.shape[0]
+        g2 = grad.transpose(1, 0, 2, 3).reshape(o, n * ho * wo)
+        dweight = (g2 @ self.cols.T).reshape(self.weight.shape) if needs[1] else None
+        dbias = grad.sum(axis=(0, 2, 3)) if len(needs) == 3 and needs[2] else None
+        dx = None
+        if needs[0]:
+            dcols = (self.weight.reshape(o, -1).T @ g2).reshape(c, kh, kw, n, ho, wo)
+            # col2im: scatter each kernel offset's block back, one strided add per offset
+            dpad = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=grad.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    dpad[_offset_slice(i, j, sh, sw, ho, wo)] += dcols[:, i, j]
+            dx = dpad[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+        if len(needs) == 3:
+            return dx, dweight, dbias
+        return dx, dweight
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+class _Pool2d(Function):
+    single_input = True
+
+    def _setup(self, x, kernel_size, stride, padding):
+        if x.ndim != 4:
+            raise RuntimeError(f"{type(self).__name__} expects input (N, C, H, W), got {tuple(x.shape)}")
+        kh, kw = _pair(kernel_size)
+        sh, sw = _pair(kernel_size if stride is None else stride)
+        ph, pw = _pair(padding)
+        if ph > kh // 2 or pw > kw // 2:
+            raise RuntimeError(f"pool padding {padding} must be at most half the kernel size {kernel_size}")
+        n, c, h, w = x.shape
+        ho = _out_size(h, kh, sh, ph, type(self).__name__)
+        wo = _out_size(w, kw, sw, pw, type(self).__name__)
+        self.geometry = (n, c, h, w, kh, kw, sh, sw, ph, pw, ho, wo)
+        return kh, kw, sh, sw, ph, pw, ho, wo
+
+    def _scatter(self, pieces, dtype, xp):
+        """Sum per-offset gradient blocks (each (N, C, Ho, Wo)) back into the input's shape."""
+        n, c, h, w, kh, kw, sh, sw, ph, pw, ho, wo = self.geometry
+        if sh == kh and sw == kw and ph == pw == 0 and h == kh * ho and w == kw * wo:
+            # Non-overlapping windows tiling the input: every pixel gets exactly one block.
+            dx = xp.empty((n, c, h, w), dtype=dtype)
+            for (i, j), block in pieces:
+                dx[_offset_slice(i, j, sh, sw, ho, wo)] = block
+            return dx
+        dpad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=dtype)
+        for (i, j), block in pieces:
+            dpad[_offset_slice(i, j, sh, sw, ho, wo)] += block
+        return dpad[:, :, ph:ph + h, pw:pw + w]
+
+
+class MaxPool2d(_Pool2d):
+    """Max over each window, as the maximum of kh*kw strided slices. The
+    gradient goes to one winner per window (the first, as in PyTorch)."""
+
+    def forward(self, x, kernel_size, stride=None, padding=0):
+        xp = get_array_module(x)
+        kh, kw, sh, sw, ph, pw, ho, wo = self._setup(x, kernel_size, stride, padding)
+        xpad = _pad(x, ph, pw, value=-xp.inf)
+        slices = [xpad[_offset_slice(i, j, sh, sw, ho, wo)] for i in range(kh) for j in range(kw)]
+        out = slices[0].copy()
+        for s in slices[1:]:
+            xp.maximum(out, s, out=out)
+        self.slices, self.out = slices, out
+        return out
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        n, c, h, w, kh, kw = self.geometry[:6]
+        taken = xp.zeros(self.out.shape, dtype=bool)
+        pieces = []
+        for k, s in enumerate(self.slices):
+            win = s == self.out
+            if k:
+                win &= ~taken
+            taken |= win
+            pieces.append(((k // kw, k % kw), grad * win))
+        return self._scatter(pieces, grad.dtype, xp)
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over each window (padding counted as zeros, PyTorch's default)."""
+
+    def forward(self, x, kernel_size, stride=None, padding=0):
+        kh, kw, sh, sw, ph, pw, ho, wo = self._setup(x, kernel_size, stride, padding)
+        xpad = _pad(x, ph, pw)
+        out = None
+        for i in range(kh):
+            for j in range(kw):
+                s = xpad[_offset_slice(i, j, sh, sw, ho, wo)]
+                out = s.copy() if out is None else out.__iadd__(s)
+        out *= out.dtype.type(1.0 / (kh * kw))
+        return out
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        kh, kw = self.geometry[4:6]
+        block = grad * grad.dtype.type(1.0 / (kh * kw))
+        return self._scatter([((i, j), block) for i in range(kh) for j in range(kw)], grad.dtype, xp)
+
+
+# --------------------------------------------------------------------------- softmax family
+
+
+def _log_softmax(x, axis):
+    xp = get_array_module(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    saves_output = True
+    single_input = True
+
+    def forward(self, x, dim):
+        xp = get_array_module(x)
+        self.dim = dim
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
+        self.out = e / e.sum(axis=dim, keepdims=True)
+        return self.out
+
+    def backward(self, grad):
+        y = self.out
+        return y * (grad - (grad * y).sum(axis=self.dim, keepdims=True))
+
+
+class LogSoftmax(Function):
+    saves_output = True
+    single_input = True
+
+    def forward(self, x, dim):
+        self.dim = dim
+        self.out = _log_softmax(x, dim)
+        return self.out
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        return grad - xp.exp(self.out) * grad.sum(axis=self.dim, keepdims=True)
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def _reduce(losses, reduction, weight_sum=None):
+    if reduction == "mean":
+        return losses.mean() if weight_sum is None else losses.sum() / weight_sum
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def _check_reduction(reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _check_targets(logits, target, name):
+    if target.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}: targets must be integer class indices, got dtype {target.dtype}")
+    if logits.ndim != 2 or target.shape != logits.shape[:1]:
+        raise RuntimeError(
+            f"{name}: expected input (N, C) and target (N,), got {tuple(logits.shape)} and {tuple(target.shape)}"
+        )
+    if target.size and (int(target.min()) < 0 or int(target.max()) >= logits.shape[1]):
+        raise RuntimeError(
+            f"{name}: target values must be in [0, {logits.shape[1] - 1}] for {logits.shape[1]} classes, "
+            f"got values from {int(target.min())} to {int(target.max())}"
+        )
+
+
+class CrossEntropy(Function):
+    """log-softmax and negative log-likelihood in one node (logits + class
+    indices), with label smoothing; backward is ``softmax - smoothed one-hot``."""
+
+    def forward(self, logits, target, reduction="mean", label_smoothing=0.0):
+        xp = get_array_module(logits)
+        _check_reduction(reduction)
+        _check_targets(logits, target, "cross_entropy")
+        n, c = logits.shape
+        log_probs = _log_softmax(logits, 1)
+        rows = xp.arange(n)
+        picked = log_probs[rows, target]
+        if label_smoothing:
+            losses = -(1 - label_smoothing) * picked - (label_smoothing / c) * log_probs.sum(axis=1)
+        else:
+            losses = -picked
+        self.log_probs, self.target, self.rows = log_probs, target, rows
+        self.reduction, self.smoothing = reduction, label_smoothing
+        return _reduce(losses, reduction)
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        n, c = self.log_probs.shape
+        dlogits = xp.exp(self.log_probs)  # softmax
+        if self.smoothing:
+            dlogits -= self.smoothing / c
+        dlogits[self.rows, self.target] -= 1 - self.smoothing
+        if self.reduction == "none":
+            dlogits *= grad[:, None]
+        else:
+            scale = grad / n if self.reduction == "mean" else grad
+            dlogits *= scale
+        return dlogits, None
+
+
+class NLLLoss(Function):
+    """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
+
+    def forward(self, log_probs, target, reduction="mean"):
+        xp = get_array_module(log_probs)
+        _check_reduction(reduction)
+        _check_targets(log_probs, target, "nll_loss")
+        self.rows = xp.arange(log_probs.shape[0])
+        self.target, self.shape, self.reduction = target, log_probs.shape, reduction
+        return _reduce(-log_probs[self.rows, target], reduction)
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        d = xp.zeros(self.shape, dtype=grad.dtype)
+        n = self.shape[0]
+        if self.reduction == "none":
+            d[self.rows, self.target] = -grad
+        else:
+            d[self.rows, self.target] = -(grad / n if self.reduction == "mean" else grad)
+        return d, None
+
+
+class BCEWithLogits(Function):
+    """Binary cross-entropy on logits, in the overflow-free form
+    ``max(x, 0) - x*y + log(1 + exp(-|x|))``."""
+
+    saves_inputs = True
+
+    def forward(self, x, y, reduction="mean"):
+        xp = get_array_module(x)
+        _check_reduction(reduction)
+        if x.shape != y.shape:
+            raise RuntimeError(
+                f"binary_cross_entropy_with_logits: input shape {tuple(x.shape)} and target shape "
+                f"{tuple(y.shape)} must match"
+            )
+        self.x, self.y, self.reduction = x, y, reduction
+        losses = xp.maximum(x, 0) - x * y + xp.log1p(xp.exp(-abs(x)))
+        return _reduce(losses, reduction)
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        if self.reduction == "mean":
+            grad = grad / self.x.size
+        sigmoid = 0.5 * (1 + xp.tanh(0.5 * self.x))
+        gx, gy = self.needs_input_grad
+        return (grad * (sigmoid - self.y) if gx else None), (-grad * self.x if gy else None)

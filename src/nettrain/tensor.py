@@ -1,0 +1,900 @@
+"""Tensor: an array (NumPy or CuPy), its gradient, and its place in the graph.
+
+Start reading nettrain here. A Tensor holds
+
+- ``data``: the array (``numpy.ndarray`` on the CPU, ``cupy.ndarray`` on a GPU),
+- ``requires_grad``: whether operations on it are recorded for backward,
+- ``grad_fn``: the :class:`~nettrain.autograd.Function` node that made it
+  (``None`` for a leaf: a tensor you created),
+- ``grad``: after ``backward()``, the gradient (a Tensor) of a leaf.
+
+Every operator below hands the work to one ``Function`` in ``nettrain.ops``;
+``autograd.py`` explains how ``backward()`` walks the graph.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import backend
+from .backend import Device, get_array_module
+
+
+class VersionCounter:
+    """Counts in-place changes to an array. Views share their base's counter,
+    so a change through any of them is seen by nodes that saved the base."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class Tensor:
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version_counter", "__weakref__")
+    # NumPy must leave ``ndarray + Tensor`` to Tensor.__radd__.
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        array = _to_array(data, dtype, device)
+        self.data = array
+        self.grad = None
+        self.grad_fn = None
+        self._version_counter = VersionCounter()
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad, grad_fn, version_counter=None):
+        """Wrap an array without copying or checking (the ops' fast path)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._version_counter = version_counter or VersionCounter()
+        if grad_fn is not None and grad_fn.saves_output:
+            grad_fn.output_version = (t._version_counter, t._version_counter.value)
+        return t
+
+    # ------------------------------------------------------------------ attributes
+
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> Device:
+        return backend.device_of(self.data)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def _version(self) -> int:
+        return self._version_counter.value
+
+    @property
+    def T(self):
+        return self.permute(*reversed(range(self.ndim)))
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and not backend.is_floating(self.data.dtype):
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, this one is {self.data.dtype}; "
+                f"create it with dtype=nettrain.float32 (or call .float() first)"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad can only be switched off on a leaf tensor; use .detach() to cut the graph"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            import weakref
+
+            self.grad_fn.retained = weakref.ref(self)
+        return self
+
+    # ------------------------------------------------------------------ repr and conversion
+
+    def __repr__(self):
+        body = np.array2string(
+            backend.to_host(self.data), separator=", ", prefix="tensor(", precision=4
+        )
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.data.dtype not in (backend.DEFAULT_FLOAT, backend.int64, backend.bool_):
+            extras.append(f"dtype=nettrain.{self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def numpy(self) -> np.ndarray:
+        """The NumPy array (shares memory on the CPU), as in PyTorch."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
+            )
+        if self.device.type != "cpu":
+            raise TypeError(f"can't convert a {self.device} tensor to NumPy; use tensor.cpu().numpy()")
+        return self.data
+
+    def tolist(self):
+        return backend.to_host(self.data).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"use .any() or .all()"
+            )
+        return bool(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        array = backend.to_host(self.data)
+        return array if dtype is None else array.astype(dtype)
+
+    def to(self, *args, dtype=None, device=None):
+        """``to("cuda")``, ``to(nettrain.float64)``, ``to("cpu", nettrain.float32)``."""
+        for arg in args:
+            if isinstance(arg, (str, Device)) and not _is_dtype_name(arg):
+                device = arg
+            else:
+                dtype = arg
+        out = self
+        if device is not None and Device(device) != self.device:
+            out = Copy.apply(out, device=Device(device))
+        if dtype is not None and backend.as_dtype(dtype) != out.data.dtype:
+            out = Cast.apply(out, dtype=backend.as_dtype(dtype))
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    def float(self):
+        return self.to(backend.float32)
+
+    def double(self):
+        return self.to(backend.float64)
+
+    def long(self):
+        return self.to(backend.int64)
+
+    def int(self):
+        return self.to(backend.int32)
+
+    def bool(self):
+        return self.to(backend.bool_)
+
+    def type(self, dtype):
+        return self.to(dtype)
+
+    def clone(self):
+        return E.Clone.apply(self)
+
+    def detach(self):
+        """The same data, cut from the graph (shares memory and version counter)."""
+        return Tensor._make(self.data, False, None, self._version_counter)
+
+    def detach_(self):
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    # ------------------------------------------------------------------ autograd
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Compute d self / d leaf for every leaf that requires grad, into ``leaf.grad``.
+
+        On a scalar no ``gradient`` is needed. On a non-scalar pass the
+        vector of the vector-Jacobian product, of this tensor's shape.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad and has no grad_fn: "
+                "create the inputs with requires_grad=True (and not inside no_grad())"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a scalar output, but this tensor has "
+                    f"shape {self.shape}; reduce it first (.sum(), .mean()) or pass "
+                    f"gradient= of shape {self.shape}"
+                )
+            seed = get_array_module(self.data).ones_like(self.data)
+        else:
+            seed = gradient.data if isinstance(gradient, Tensor) else _to_array(gradient, self.dtype, self.device)
+            if seed.shape != self.data.shape:
+                raise RuntimeError(
+                    f"backward(gradient): the gradient has shape {tuple(seed.shape)} but the "
+                    f"tensor has shape {self.shape}; they must match"
+                )
+            seed = seed.astype(self.data.dtype, copy=False)
+        _autograd.run_backward(self, seed, retain_graph=retain_graph)
+
+    # ------------------------------------------------------------------ arithmetic
+
+    def _lift(self, other):
+        """A Python number or array next to this tensor, as a constant Tensor."""
+        if isinstance(other, Tensor):
+            return other
+        return Tensor._make(_scalar_array(other, self.data), False, None)
+
+    def __add__(self, other):
+        return E.Add.apply(self, self._lift(other))
+
+    def __radd__(self, other):
+        return E.Add.apply(self._lift(other), self)
+
+    def __sub__(self, other):
+        return E.Sub.apply(self, self._lift(other))
+
+    def __rsub__(self, other):
+        return E.Sub.apply(self._lift(other), self)
+
+    def __mul__(self, other):
+        return E.Mul.apply(self, self._lift(other))
+
+    def __rmul__(self, other):
+        return E.Mul.apply(self._lift(other), self)
+
+    def __truediv__(self, other):
+        return E.Div.apply(self, self._lift(other))
+
+    def __rtruediv__(self, other):
+        return E.Div.apply(self._lift(other), self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor):
+            return E.Pow.apply(self, exponent)
+        return E.PowScalar.apply(self, exponent=exponent)
+
+    def __rpow__(self, base):
+        return E.Pow.apply(self._lift(base), self)
+
+    def __neg__(self):
+        return E.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return E.Abs.apply(self)
+
+    def __matmul__(self, other):
+        return L.MatMul.apply(self, self._lift(other))
+
+    def __rmatmul__(self, other):
+        return L.MatMul.apply(self._lift(other), self)
+
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+    neg = __neg__
+    abs = __abs__
+    matmul = __matmul__
+
+    def mm(self, other):
+        if self.ndim != 2 or other.ndim != 2:
+            raise RuntimeError(f"mm needs two 2-D tensors, got shapes {self.shape} and {other.shape}")
+        return self @ other
+
+    def mv(self, vec):
+        if self.ndim != 2 or vec.ndim != 1:
+            raise RuntimeError(f"mv needs a 2-D and a 1-D tensor, got shapes {self.shape} and {vec.shape}")
+        return self @ vec
+
+    def dot(self, other):
+        if self.ndim != 1 or other.ndim != 1:
+            raise RuntimeError(f"dot needs two 1-D tensors, got shapes {self.shape} and {other.shape}")
+        return self @ other
+
+    def exp(self):
+        return E.Exp.apply(self)
+
+    def log(self):
+        return E.Log.apply(self)
+
+    def sqrt(self):
+        return E.Sqrt.apply(self)
+
+    def tanh(self):
+        return E.Tanh.apply(self)
+
+    def sigmoid(self):
+        return E.Sigmoid.apply(self)
+
+    def relu(self):
+        return E.Relu.apply(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+        if min is None and max is None:
+            raise ValueError("clamp needs min, max, or both")
+        return E.Clamp.apply(self, low=min, high=max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return E.Maximum.apply(self, self._lift(other))
+
+    def minimum(self, other):
+        return E.Minimum.apply(self, self._lift(other))
+
+    # comparisons give bool tensors (not differentiable)
+
+    def _compare(self, other, op):
+        other_data = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(op(self.data, other_data), False, None)
+
+    def __eq__(self, other):
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other):
+        return self._compare(other, lambda a, b: a != b)
+
+    def __lt__(self, other):
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._compare(other, lambda a, b: a >= b)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    __hash__ = object.__hash__  # tensors are used as dict keys by identity, as in PyTorch
+
+    def __invert__(self):
+        return Tensor._make(~self.data, False, None)
+
+    def __and__(self, other):
+        return self._compare(other, lambda a, b: a & b)
+
+    def __or__(self, other):
+        return self._compare(other, lambda a, b: a | b)
+
+    def argmax(self, dim=None, keepdim=False):
+        return Tensor._make(_arg_reduce(self.data, "argmax", dim, keepdim), False, None)
+
+    def argmin(self, dim=None, keepdim=False):
+        return Tensor._make(_arg_reduce(self.data, "argmin", dim, keepdim), False, None)
+
+    def any(self):
+        return Tensor._make(self.data.any(), False, None)
+
+    def all(self):
+        return Tensor._make(self.data.all(), False, None)
+
+    def sign(self):
+        return Tensor._make(get_array_module(self.data).sign(self.data), False, None)
+
+    # ------------------------------------------------------------------ reductions
+
+    def sum(self, dim=None, keepdim=False):
+        return R.Sum.apply(self, dim=dim, keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return R.Mean.apply(self, dim=dim, keepdim=keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        """Without ``dim``: the maximum. With ``dim``: ``(values, indices)`` like torch.max."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        values = R.Max.apply(self, dim=dim, keepdim=keepdim)
+        if dim is None:
+            return values
+        return MinMaxResult(values, self.argmax(dim, keepdim))
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        values = R.Min.apply(self, dim=dim, keepdim=keepdim)
+        if dim is None:
+            return values
+        return MinMaxResult(values, self.argmin(dim, keepdim))
+
+    def var(self, dim=None, keepdim=False, unbiased=True, correction=None):
+        ddof = int(unbiased) if correction is None else correction
+        return R.Var.apply(self, dim=dim, keepdim=keepdim, ddof=ddof)
+
+    def std(self, dim=None, keepdim=False, unbiased=True, correction=None):
+        return self.var(dim, keepdim, unbiased, correction).sqrt()
+
+    def logsumexp(self, dim, keepdim=False):
+        return R.LogSumExp.apply(self, dim=dim, keepdim=keepdim)
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        return R.Norm.apply(self, p=p, dim=dim, keepdim=keepdim)
+
+    def softmax(self, dim):
+        return N.Softmax.apply(self, dim=dim)
+
+    def log_softmax(self, dim):
+        return N.LogSoftmax.apply(self, dim=dim)
+
+    # ------------------------------------------------------------------ shape
+
+    def reshape(self, *shape):
+        shape = _shape_arg(shape)
+        return S.Reshape.apply(self, shape=shape)
+
+    def view(self, *shape):
+        return self.reshape(*shape)
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = start_dim % self.ndim
+        end = end_dim % self.ndim
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
+        return self.reshape(shape)
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            shape = tuple(n for n in self.shape if n != 1)
+        else:
+            dims = {d % max(self.ndim, 1) for d in ((dim,) if isinstance(dim, int) else dim)}
+            shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
+        return self.reshape(shape)
+
+    def unsqueeze(self, dim):
+        d = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def permute(self, *dims):
+        dims = _shape_arg(dims)
+        return S.Permute.apply(self, dims=tuple(d % self.ndim for d in dims))
+
+    def transpose(self, dim0, dim1):
+        order = list(range(self.ndim))
+        order[dim0], order[dim1] = order[dim1], order[dim0]
+        return self.permute(order)
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.ndim}")
+        return self.T
+
+    def expand(self, *shape):
+        shape = _shape_arg(shape)
+        lead = len(shape) - self.ndim
+        full = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        return S.Expand.apply(self, shape=full)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def split(self, split_size, dim=0):
+        n = self.shape[dim]
+        if isinstance(split_size, int):
+            sizes = [min(split_size, n - i) for i in range(0, n, split_size)]
+        else:
+            sizes = list(split_size)
+            if sum(sizes) != n:
+                raise ValueError(f"split sizes {sizes} do not add up to the size {n} of dim {dim}")
+        pieces, start = [], 0
+        for size in sizes:
+            index = (slice(None),) * (dim % self.ndim) + (slice(start, start + size),)
+            pieces.append(self[index])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        n = self.shape[dim]
+        return self.split(-(-n // chunks), dim)
+
+    def __getitem__(self, index):
+        return S.GetItem.apply(self, index=_index_arg(index))
+
+    def __setitem__(self, index, value):
+        if _autograd.is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
+            raise RuntimeError(
+                "item assignment on a tensor that requires grad is only allowed inside "
+                "`with nettrain.no_grad():`"
+            )
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[_index_arg(index)] = value
+        self._version_counter.value += 1
+
+    # ------------------------------------------------------------------ in-place
+    #
+    # On a tensor outside any graph (or under no_grad) these write into the
+    # array and bump the version counter, so a node that saved the old values
+    # raises instead of giving a wrong gradient. On a non-leaf tensor inside a
+    # graph they record the op and rebind the tensor to its result (views taken
+    # earlier keep the old values). On a leaf that requires grad they are an
+    # error, as in PyTorch.
+
+    def _inplace(self, other, array_op, tensor_op):
+        other_t = self._lift(other)
+        if _autograd.is_grad_enabled() and (self.requires_grad or other_t.requires_grad):
+            if self.grad_fn is None and self.requires_grad:
+                raise RuntimeError(
+                    "a leaf tensor that requires grad is used in an in-place operation; do the "
+                    "update inside `with nettrain.no_grad():` (as an optimizer step does)"
+                )
+            result = tensor_op(self, other_t)
+            self.data, self.grad_fn, self.requires_grad = result.data, result.grad_fn, True
+            if result.grad_fn is not None and result.grad_fn.saves_output:
+                result.grad_fn.output_version = (self._version_counter, self._version_counter.value)
+            return self
+        array_op(self.data, other_t.data)
+        self._version_counter.value += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        if alpha != 1:
+            other = self._lift(other) * alpha
+        return self._inplace(other, _np_iadd, Tensor.__add__)
+
+    def sub_(self, other, alpha=1):
+        if alpha != 1:
+            other = self._lift(other) * alpha
+        return self._inplace(other, _np_isub, Tensor.__sub__)
+
+    def mul_(self, other):
+        return self._inplace(other, _np_imul, Tensor.__mul__)
+
+    def div_(self, other):
+        return self._inplace(other, _np_idiv, Tensor.__truediv__)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        return self._inplace(value, _np_fill, lambda t, v: t * 0 + v)
+
+    def copy_(self, src):
+        src = src.data if isinstance(src, Tensor) else src
+        return self._inplace(
+            Tensor._make(backend.to_device(src, self.device) if not np.isscalar(src) else src, False, None),
+            _np_fill,
+            lambda t, s: t * 0 + s,
+        )
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        def array_op(a, _):
+            get_array_module(a).clip(a, min, max, out=a)
+
+        return self._inplace(0, array_op, lambda t, _: t.clamp(min, max))
+
+    def normal_(self, mean=0.0, std=1.0):
+        with _autograd.no_grad():
+            return self.copy_(randn(*self.shape, dtype=self.dtype, device=self.device) * std + mean)
+
+    def uniform_(self, a=0.0, b=1.0):
+        with _autograd.no_grad():
+            return self.copy_(rand(*self.shape, dtype=self.dtype, device=self.device) * (b - a) + a)
+
+
+class MinMaxResult(tuple):
+    """``(values, indices)`` returned by ``max(dim)`` / ``min(dim)``, as in PyTorch."""
+
+    def __new__(cls, values, indices):
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _np_iadd(a, b):
+    a += b
+
+
+def _np_isub(a, b):
+    a -= b
+
+
+def _np_imul(a, b):
+    a *= b
+
+
+def _np_idiv(a, b):
+    a /= b
+
+
+def _np_fill(a, b):
+    a[...] = b
+
+
+def _is_dtype_name(text):
+    try:
+        backend.as_dtype(text)
+        return True
+    except TypeError:
+        return False
+
+
+def _shape_arg(shape):
+    """Accept both ``reshape(2, 3)`` and ``reshape((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _index_arg(index):
+    """Tensors inside an index become their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _arg_reduce(array, name, dim, keepdim):
+    xp = get_array_module(array)
+    if dim is None:
+        out = getattr(xp, name)(array)
+        return out.reshape((1,) * array.ndim) if keepdim else xp.asarray(out)
+    out = getattr(xp, name)(array, axis=dim)
+    return xp.expand_dims(out, dim) if keepdim else out
+
+
+def _scalar_array(value, like):
+    """A Python number (or array) as an array on ``like``'s device, without
+    upcasting ``like``: a float next to a float32 tensor stays float32."""
+    xp = get_array_module(like)
+    if isinstance(value, (bool, np.bool_)):
+        dtype = like.dtype if like.dtype.kind in "fb" else backend.bool_
+    elif isinstance(value, numbers.Integral):
+        dtype = like.dtype if like.dtype.kind in "fiu" else backend.DEFAULT_INT
+    elif isinstance(value, numbers.Real):
+        dtype = like.dtype if like.dtype.kind == "f" else backend.DEFAULT_FLOAT
+    else:
+        array = xp.asarray(value)
+        if array.dtype.kind == "f" and like.dtype.kind == "f":
+            array = array.astype(like.dtype, copy=False)
+        return array
+    return xp.asarray(value, dtype=dtype)
+
+
+def _to_array(data, dtype=None, device=None):
+    """Anything array-like -> an array of the right dtype on the right device.
+
+    Floats default to float32 (as in PyTorch); integers to int64.
+    """
+    dtype = backend.as_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = get_array_module(data)
+    if xp is np:
+        if isinstance(data, np.ndarray):
+            array = data
+        else:
+            if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+                data = _nested_map(data, lambda d: d.item() if isinstance(d, Tensor) else d)
+            array = np.asarray(data)
+        if dtype is None:
+            if array.dtype.kind == "f" and not isinstance(data, np.ndarray):
+                dtype = backend.DEFAULT_FLOAT
+            elif array.dtype.kind in "iu" and not isinstance(data, np.ndarray):
+                dtype = backend.DEFAULT_INT
+        if dtype is not None and array.dtype != dtype:
+            array = array.astype(dtype)
+        elif array is data:
+            array = array.copy()  # tensor(ndarray) copies, like torch.tensor; from_numpy shares
+    else:
+        array = data.astype(dtype) if dtype is not None else data.copy()
+    if device is not None:
+        array = backend.to_device(array, device)
+    return array
+
+
+def _flat(nested):
+    for item in nested:
+        if isinstance(item, (list, tuple)):
+            yield from _flat(item)
+        else:
+            yield item
+
+
+def _nested_map(nested, fn):
+    if isinstance(nested, (list, tuple)):
+        return [_nested_map(item, fn) for item in nested]
+    return fn(nested)
+
+
+# ---------------------------------------------------------------------- creation functions
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (lists, numbers, arrays)."""
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array`` (no copy, dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._make(array, False, None)
+
+
+def _create(fill, shape, dtype, device, requires_grad, default=backend.DEFAULT_FLOAT):
+    dtype = backend.as_dtype(dtype) or default
+    xp = backend.array_module_for(device or "cpu")
+    if device is not None and Device(device).type == "cuda":
+        with xp.cuda.Device(Device(device).index):
+            data = fill(xp, _shape_arg(shape), dtype)
+    else:
+        data = fill(xp, _shape_arg(shape), dtype)
+    t = Tensor._make(data, False, None)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*shape, dtype=None, device=None, requires_grad=False):
+    return _create(lambda xp, s, d: xp.zeros(s, d), shape, dtype, device, requires_grad)
+
+
+def ones(*shape, dtype=None, device=None, requires_grad=False):
+    return _create(lambda xp, s, d: xp.ones(s, d), shape, dtype, device, requires_grad)
+
+
+def empty(*shape, dtype=None, device=None, requires_grad=False):
+    return _create(lambda xp, s, d: xp.empty(s, d), shape, dtype, device, requires_grad)
+
+
+def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
+    default = backend.DEFAULT_INT if isinstance(fill_value, numbers.Integral) and not isinstance(fill_value, bool) else backend.DEFAULT_FLOAT
+    if isinstance(fill_value, bool):
+        default = backend.bool_
+    return _create(lambda xp, s, d: xp.full(s, fill_value, d), (tuple(shape),), dtype, device, requires_grad, default)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _create(lambda xp, s, d: xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    is_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+    default = backend.DEFAULT_INT if is_int else backend.DEFAULT_FLOAT
+    return _create(lambda xp, s, d: xp.arange(start, end, step, dtype=d), (), dtype, device, requires_grad, default)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return _create(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device, requires_grad)
+
+
+def _random(sample, shape, dtype, device, requires_grad, default=backend.DEFAULT_FLOAT):
+    generator = backend.generators.for_device(device or "cpu")
+    return _create(lambda xp, s, d: sample(generator, s).astype(d, copy=False), shape, dtype, device, requires_grad, default)
+
+
+def rand(*shape, dtype=None, device=None, requires_grad=False):
+    """Uniform on [0, 1), from the seeded generator (see ``manual_seed``)."""
+    return _random(lambda g, s: g.random(s), shape, dtype, device, requires_grad)
+
+
+def randn(*shape, dtype=None, device=None, requires_grad=False):
+    """Standard normal, from the seeded generator (see ``manual_seed``)."""
+    return _random(lambda g, s: g.standard_normal(s), shape, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    sample = (lambda g, s: g.integers(low, high, s)) if hasattr(backend.generators.cpu, "integers") else None
+    if device is not None and Device(device).type == "cuda":
+        sample = lambda g, s: g.randint(low, high, s)  # noqa: E731 - cupy's RandomState
+    return _random(sample, (tuple(size),), dtype, device, False, backend.DEFAULT_INT)
+
+
+def randperm(n, device=None):
+    generator = backend.generators.for_device(device or "cpu")
+    return Tensor._make(backend.to_device(np.asarray(generator.permutation(n), dtype=np.int64), device or "cpu"), False, None)
+
+
+def _like(factory):
+    def like(t, dtype=None, device=None, requires_grad=False, **kwargs):
+        return factory(*t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad, **kwargs)
+
+    like.__name__ = factory.__name__ + "_like"
+    like.__doc__ = f"``{factory.__name__}`` with the shape, dtype and device of another tensor."
+    return like
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+rand_like = _like(rand)
+randn_like = _like(randn)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+# The layers above Tensor. Imported last: they import Tensor from this module.
+from . import autograd as _autograd  # noqa: E402
+from .ops import elementwise as E  # noqa: E402
+from .ops import linalg as L  # noqa: E402
+from .ops import nn as N  # noqa: E402
+from .ops import reduce as R  # noqa: E402
+from .ops import shape as S  # noqa: E402
+from .ops.elementwise import Cast, Copy  # noqa: E402
