@@ -220,7 +220,7 @@ def _topological_order(root_fn):
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent is not None and parent.__class__ is not Tensor and parent not in visited:
+            if parent is not None and not isinstance(parent, Tensor) and parent not in visited:
                 visited.add(parent)
                 stack.append((parent, iter(parent.parents)))
                 break
@@ -262,7 +262,7 @@ def run_backward(root, grad_array, retain_graph=False):
                 continue
             if g.shape != shape:
                 g = sum_to(g, shape)
-            if parent.__class__ is Tensor:
+            if isinstance(parent, Tensor):
                 _accumulate_into_leaf(parent, g, grad)
             elif parent in pending:
                 pending[parent] = pending[parent] + g
