@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from .. import __version__
 from ..errors import UsageError
@@ -43,7 +44,7 @@ def main(argv=None):
     try:
         app(args=argv, prog_name="nettrain", standalone_mode=False)
     except UsageError as err:
-        console_err.print(f"[bold red]error:[/] {err}", highlight=False)
+        console_err.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
         sys.exit(2)
     except typer.Abort:
         sys.exit(130)

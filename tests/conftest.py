@@ -1,0 +1,36 @@
+"""Shared test setup: the ``gpu`` marker, seeding, and the real-data folder."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import nettrain
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pytest_collection_modifyitems(config, items):
+    if nettrain.cuda_is_available():
+        return
+    skip = pytest.mark.skip(reason="needs CuPy and an NVIDIA GPU")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    nettrain.manual_seed(0)
+    yield
+
+
+@pytest.fixture
+def real_data_root(monkeypatch):
+    """NETTRAIN_DATA pointing at the real MNIST / Fashion-MNIST, or a skip."""
+    root = os.environ.get("NETTRAIN_DATA") or (str(SHARED_DATA) if SHARED_DATA.is_dir() else None)
+    if not root or not (Path(root) / "mnist").is_dir():
+        pytest.skip("real MNIST not found (set NETTRAIN_DATA or provide ../shared/data)")
+    monkeypatch.setenv("NETTRAIN_DATA", root)
+    return Path(root)
