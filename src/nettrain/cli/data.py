@@ -1,0 +1,204 @@
+"""``nettrain data``: download, describe and verify the data sets.
+
+    nettrain data download mnist [--root DIR]
+    nettrain data info mnist [--root DIR]
+    nettrain data verify fashion-mnist [--root DIR]
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from ..data import datasets, download as downloads
+from ..data.idx import decompressed_bytes, parse_idx
+from ..errors import DataError, UsageError
+from .common import app, console
+
+data_app = typer.Typer(
+    help="Download, describe and verify data sets (MNIST, Fashion-MNIST; synthetic sets for info).",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+
+ROOT_HELP = "Data root to use first (holds mnist/, fashion-mnist/); else $NETTRAIN_DATA, ~/.cache/nettrain, /usr/share/datasets."
+
+
+def _check_name(name: str) -> str:
+    if name not in datasets.DATASET_NAMES:
+        raise UsageError(f"unknown data set {name!r}; expected one of {', '.join(datasets.DATASET_NAMES)}")
+    return name
+
+
+def _image_name(name: str, command: str) -> str:
+    _check_name(name)
+    if name in datasets.SYNTHETIC_DATASETS:
+        raise UsageError(
+            f"{name} is a synthetic data set, generated from the seed: there are no files to {command}; "
+            f"image data sets: {', '.join(datasets.IMAGE_DATASETS)}"
+        )
+    return name
+
+
+def _pixel_mean_std(images: np.ndarray):
+    """Mean and std of the pixels scaled to [0, 1], exact, from a 256-bin histogram (no float copy)."""
+    counts = np.bincount(images.ravel(), minlength=256).astype(np.float64)
+    values = np.arange(256, dtype=np.float64) / 255.0
+    mean = (counts @ values) / counts.sum()
+    var = (counts @ (values - mean) ** 2) / counts.sum()
+    return mean, float(np.sqrt(var))
+
+
+@data_app.command("download")
+def download_command(
+    name: str = typer.Argument(..., help="mnist or fashion-mnist."),
+    root: Optional[Path] = typer.Option(None, "--root", help="Folder to download into (default: $NETTRAIN_DATA, else ~/.cache/nettrain)."),
+):
+    """Download a data set's four files from its official mirrors, verifying each file's MD5.
+
+    Files already in the destination are kept (and checked by structure).
+
+    Example: nettrain data download fashion-mnist --root ./data
+    """
+    _image_name(name, "download")
+    folder = datasets.download_destination(name, root)
+    downloads.download_dataset(name, folder)
+    for split in datasets.SPLIT_FILES:
+        datasets.load_split(name, split, root=folder.parent, download=False)
+    console.print(f"{name}: the four files are in {folder} and pass the structure check", highlight=False, soft_wrap=True)
+
+
+@data_app.command("info")
+def info_command(
+    name: str = typer.Argument(..., help="A data set: " + ", ".join(datasets.DATASET_NAMES) + "."),
+    root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
+    seed: int = typer.Option(0, "--seed", help="Seed of a synthetic data set."),
+):
+    """Where a data set was found, samples per split, class balance, pixel mean/std.
+
+    Does not download: run `nettrain data download NAME` first if it is missing.
+
+    Example: NETTRAIN_DATA=../shared/data nettrain data info mnist
+    """
+    _check_name(name)
+    if name in datasets.SYNTHETIC_DATASETS:
+        _synthetic_info(name, seed)
+        return
+    info = datasets.IMAGE_DATASETS[name]
+    folder, where = datasets.ensure_dataset(name, root, download=False)
+    splits = {split: datasets.load_split(name, split, root, download=False)[:2] for split in datasets.SPLIT_FILES}
+
+    summary = Table(title=f"{info.title} ({name})", show_header=False)
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("found at", f"{folder}  ({where})")
+    summary.add_row("image", f"{'x'.join(map(str, info.image_shape))} uint8, {len(info.classes)} classes")
+    summary.add_row("default normalize", f"mean {info.normalize[0]}, std {info.normalize[1]}")
+    console.print(summary)
+
+    per_split = Table(title="splits")
+    for column in ("split", "samples", "pixel mean", "pixel std"):
+        per_split.add_column(column, justify="left" if column == "split" else "right")
+    for split, (images, _) in splits.items():
+        mean, std = _pixel_mean_std(images)
+        per_split.add_row(split, f"{len(images):,}", f"{mean:.4f}", f"{std:.4f}")
+    console.print(per_split)
+    _print_class_balance(info.classes, {split: labels for split, (_, labels) in splits.items()})
+
+
+def _print_class_balance(classes, labels_per_split: dict):
+    table = Table(title="class balance")
+    table.add_column("class")
+    for split in labels_per_split:
+        table.add_column(split, justify="right")
+    counts = {split: np.bincount(labels, minlength=len(classes)) for split, labels in labels_per_split.items()}
+    for k, class_name in enumerate(classes):
+        row = [f"{k} {class_name}" if class_name != str(k) else class_name]
+        for split, c in counts.items():
+            share = c[k] / max(c.sum(), 1)
+            row.append(f"{c[k]:,} ({share:.1%})")
+        table.add_row(*row)
+    console.print(table)
+
+
+def _synthetic_info(name: str, seed: int):
+    info = datasets.SYNTHETIC_DATASETS[name]
+    splits = datasets.make_synthetic(name, seed=seed)
+    summary = Table(title=f"{name} (synthetic, seed {seed})", show_header=False)
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("task", info.task)
+    summary.add_row("data", info.description)
+    summary.add_row("noise (default)", f"{info.noise:g}")
+    summary.add_row("options", "data.train_size, data.test_size, data.noise")
+    console.print(summary)
+    per_split = Table(title="splits (default sizes)")
+    for column in ("split", "samples", "x shape", "x mean", "x std", "y shape"):
+        per_split.add_column(column, justify="left" if column == "split" else "right")
+    for split, (x, y) in splits.items():
+        per_split.add_row(split, f"{len(x):,}", str(x.shape[1:]), f"{x.mean():.3f}", f"{x.std():.3f}", str(y.shape[1:]))
+    console.print(per_split)
+    if info.task == "classification":
+        _print_class_balance(datasets.synthetic_classes(name), {s: y for s, (_, y) in splits.items()})
+
+
+@data_app.command("verify")
+def verify_command(
+    name: str = typer.Argument(..., help="mnist or fashion-mnist."),
+    root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
+):
+    """Check each file's structure and the SHA-256 of its decompressed content.
+
+    The mirrors' .gz MD5 is shown for information only: a recompressed copy
+    differs there and is still valid. Exits 1 when a check fails.
+
+    Example: nettrain data verify mnist --root /usr/share/datasets
+    """
+    _image_name(name, "verify")
+    info = datasets.IMAGE_DATASETS[name]
+    folder, where = datasets.ensure_dataset(name, root, download=False)
+    table = Table(title=f"{name} in {folder} ({where})")
+    table.add_column("file", no_wrap=True)
+    for column in ("structure", "content SHA-256", "mirror .gz MD5"):
+        table.add_column(column)
+    failed, recompressed = 0, False
+    for filename in datasets.IMAGE_FILES:
+        path = folder / filename
+        try:
+            content = decompressed_bytes(path)
+            array = parse_idx(content, source=path)
+            structure = f"[green]ok[/] {array.shape}"
+        except DataError as err:
+            table.add_row(filename, f"[red]FAIL[/] {err}", "-", "-")
+            failed += 1
+            continue
+        expected_sha = info.content_sha256.get(filename.removesuffix(".gz"))
+        if expected_sha is None:
+            sha = "unknown"
+        elif hashlib.sha256(content).hexdigest() == expected_sha:
+            sha = "[green]ok[/]"
+        else:
+            sha, failed = "[red]FAIL[/] differs from the published content", failed + 1
+        md5 = hashlib.md5(path.read_bytes()).hexdigest()
+        published = downloads.PUBLISHED_MD5.get(name, {}).get(filename)
+        gz = "matches" if md5 == published else "differs*"
+        recompressed = recompressed or md5 != published
+        table.add_row(filename, structure, sha, gz)
+    try:
+        for split in datasets.SPLIT_FILES:
+            datasets.load_split(name, split, root=folder.parent, download=False)
+    except DataError as err:
+        console.print(f"[red]FAIL[/] {err}", highlight=False, soft_wrap=True)
+        failed += 1
+    console.print(table)
+    if recompressed:
+        console.print("* a recompressed copy: its .gz bytes differ from the mirrors' file, "
+                      "which is fine when the content check is ok", highlight=False, soft_wrap=True)
+    if failed:
+        console.print(f"[red]{failed} check(s) failed[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(f"{name}: all files verified", highlight=False, soft_wrap=True)

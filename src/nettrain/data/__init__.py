@@ -1,0 +1,155 @@
+"""nettrain's data layer: a config's ``data:`` section in, batches out.
+
+    bundle = build_data({"dataset": "mnist", "batch_size": 64, "val_split": 5000,
+                         "transforms": ["normalize"]}, seed=0)
+    for xb, yb in bundle.loader("train", device="cpu"):
+        ...
+
+The pieces, bottom up: ``idx`` (IDX files), ``download`` (verified, atomic
+downloads), ``datasets`` (MNIST, Fashion-MNIST, where their files are found;
+the synthetic sets), ``transforms`` (normalize, minmax, zscore, flatten,
+one_hot; the validation split) and ``loader`` (the resumable DataLoader).
+This module ties them together. It produces NumPy arrays (or arrays on the
+chosen device); it knows nothing of tensors or models.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ConfigError
+from .datasets import (DATASET_NAMES, IMAGE_DATASETS, SYNTHETIC_DATASETS, FashionMNIST, MNIST,
+                       candidate_roots, ensure_dataset, find_dataset, load_split, make_synthetic,
+                       synthetic_classes)
+from .idx import read_idx, read_idx_pair, write_idx
+from .loader import DataLoader, epoch_permutation
+from .transforms import Pipeline, split_validation, to_float_images
+
+# The keys of a config's data: section that build_data understands.
+DATA_KEYS = ("dataset", "root", "download", "batch_size", "val_split", "transforms",
+             "train_size", "test_size", "noise")
+DEFAULT_BATCH_SIZE = 64
+
+
+@dataclass
+class DataBundle:
+    """The splits of one data set after transforms, and what a model needs to know about them."""
+
+    name: str
+    train: tuple                # (x, y) NumPy arrays
+    val: tuple | None
+    test: tuple
+    task: str                   # "classification" or "regression"
+    num_classes: int | None
+    input_shape: tuple          # one sample's x shape, e.g. (1, 28, 28), (784,), (2,)
+    output_size: int            # num_classes, or y's width for regression
+    transform_state: dict       # statistics computed on train; pass back to build_data to reuse
+    source: str                 # where the data came from
+    batch_size: int = DEFAULT_BATCH_SIZE
+    classes: list | None = None
+    _on_device: dict = field(default_factory=dict, repr=False)
+
+    def split(self, name: str):
+        if name not in ("train", "val", "test"):
+            raise ConfigError(f"unknown split {name!r}; expected 'train', 'val' or 'test'")
+        data = getattr(self, name)
+        if data is None:
+            raise ConfigError("there is no validation split; set data.val_split to a count or a fraction")
+        return data
+
+    def loader(self, split: str = "train", batch_size: int | None = None, shuffle: bool | None = None,
+               drop_last: bool = False, seed: int = 0, device="cpu") -> DataLoader:
+        """A DataLoader over one split. ``shuffle`` defaults to True for train only;
+        ``batch_size`` to the config's. Each split is copied to a device once per bundle."""
+        x, y = self.split(split)
+        key = (split, str(device))
+        if key not in self._on_device:
+            from ..backend import to_device
+
+            self._on_device[key] = (to_device(np.ascontiguousarray(x), device),
+                                    to_device(np.ascontiguousarray(y), device))
+        x, y = self._on_device[key]
+        return DataLoader(
+            x, y, batch_size=self.batch_size if batch_size is None else batch_size,
+            shuffle=(split == "train") if shuffle is None else shuffle,
+            drop_last=drop_last, seed=seed, device=device,
+        )
+
+
+def _raw_splits(name: str, cfg: dict, seed: int):
+    """{"train": (x, y), "test": (x, y)} before transforms, plus where they came from."""
+    if name in SYNTHETIC_DATASETS:
+        splits = make_synthetic(name, cfg.get("train_size"), cfg.get("test_size"), cfg.get("noise"), seed)
+        return splits, f"synthetic {name} (seed {seed})"
+    if cfg.get("noise") is not None:
+        raise ConfigError(f"data.noise applies to the synthetic data sets only, not {name}")
+    splits, folder = {}, None
+    for split, size_key in (("train", "train_size"), ("test", "test_size")):
+        images, labels, folder = load_split(name, split, cfg.get("root"), cfg.get("download", True))
+        limit = cfg.get(size_key)
+        if limit is not None:
+            # A prefix of the split: a quick run on part of the data.
+            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= len(labels):
+                raise ConfigError(f"data.{size_key} for {name} must be an integer in 1..{len(labels)}, got {limit!r}")
+            images, labels = images[:limit], labels[:limit]
+        splits[split] = (to_float_images(images), labels)
+    return splits, str(folder)
+
+
+def build_data(cfg_data: dict, seed: int = 0, transform_state: dict | None = None) -> DataBundle:
+    """Turn a config's ``data:`` section into a DataBundle.
+
+    ``transform_state`` (a bundle's ``transform_state``, e.g. from a
+    checkpoint) reuses saved statistics instead of computing them again.
+    """
+    if not isinstance(cfg_data, dict):
+        raise ConfigError(f"data: must be a mapping, got {cfg_data!r}")
+    unknown = sorted(set(cfg_data) - set(DATA_KEYS))
+    if unknown:
+        raise ConfigError(f"data: unknown key(s) {', '.join(unknown)}; expected some of {', '.join(DATA_KEYS)}")
+    cfg = {k: v for k, v in cfg_data.items() if v is not None}
+    name = cfg.get("dataset")
+    if name not in DATASET_NAMES:
+        raise ConfigError(f"data.dataset: unknown data set {name!r}; expected one of {', '.join(DATASET_NAMES)}")
+    if not isinstance(cfg.get("download", True), bool):
+        raise ConfigError(f"data.download must be true or false, got {cfg['download']!r}")
+    batch_size = cfg.get("batch_size", DEFAULT_BATCH_SIZE)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"data.batch_size must be an integer >= 1, got {batch_size!r}")
+
+    splits, source = _raw_splits(name, cfg, seed)
+    train, val = split_validation(*splits["train"], cfg.get("val_split"), seed)
+
+    if name in IMAGE_DATASETS:
+        info = IMAGE_DATASETS[name]
+        task, num_classes, classes, default_normalize = "classification", len(info.classes), list(info.classes), info.normalize
+    else:
+        task = SYNTHETIC_DATASETS[name].task
+        classes = synthetic_classes(name) if task == "classification" else None
+        num_classes, default_normalize = (len(classes) if classes else None), None
+
+    pipeline = Pipeline.from_config(cfg.get("transforms"), default_normalize, num_classes)
+    if transform_state is not None:
+        pipeline.load_state(transform_state)
+        train = pipeline(*train)
+    else:
+        train = pipeline.fit(*train)
+    val = pipeline(*val) if val is not None else None
+    test = pipeline(*splits["test"])
+
+    y = train[1]
+    output_size = num_classes if num_classes is not None else (y.shape[1] if y.ndim == 2 else 1)
+    return DataBundle(
+        name=name, train=train, val=val, test=test, task=task, num_classes=num_classes,
+        input_shape=tuple(train[0].shape[1:]), output_size=output_size,
+        transform_state=pipeline.state(), source=source, batch_size=batch_size, classes=classes,
+    )
+
+
+__all__ = [
+    "DATA_KEYS", "DATASET_NAMES", "DataBundle", "DataLoader", "FashionMNIST", "IMAGE_DATASETS", "MNIST",
+    "SYNTHETIC_DATASETS", "build_data", "candidate_roots", "ensure_dataset", "epoch_permutation",
+    "find_dataset", "load_split", "make_synthetic", "read_idx", "read_idx_pair", "split_validation",
+    "to_float_images", "write_idx",
+]

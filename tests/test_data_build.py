@@ -1,0 +1,189 @@
+"""build_data on the synthetic sets: the tutorials' data, transforms, val_split, saved statistics."""
+import json
+
+import numpy as np
+import pytest
+
+from nettrain.data import build_data, make_synthetic, split_validation
+from nettrain.errors import ConfigError, DataError, UsageError
+
+
+def build(dataset, seed=0, **options):
+    return build_data({"dataset": dataset, **options}, seed=seed)
+
+
+# --------------------------------------------------------------------------- the synthetic sets
+
+
+@pytest.mark.parametrize("name, noise", [("linear", 1.2), ("cubic", 0.3)])
+def test_regression_sets_follow_the_tutorial_formula(name, noise):
+    bundle = build(name, train_size=500, test_size=100)
+    x, y = bundle.train
+    assert x.shape == (500, 1) and y.shape == (500, 1) and x.dtype == y.dtype == np.float32
+    assert bundle.test[0].shape == (100, 1)
+    assert -3 <= x.min() and x.max() <= 3
+    clean = x if name == "linear" else x ** 3
+    residual = y - clean  # noise * U(0, 1)
+    assert residual.min() >= -1e-5 and residual.max() <= noise + 1e-5
+    assert residual.mean() == pytest.approx(noise / 2, rel=0.15)
+    assert bundle.task == "regression" and bundle.num_classes is None
+    assert bundle.input_shape == (1,) and bundle.output_size == 1
+
+
+def test_noise_option_scales_the_regression_noise():
+    x, y = build("linear", noise=0.0).train
+    np.testing.assert_allclose(y, x)
+
+
+@pytest.mark.parametrize("name, clouds", [
+    ("clusters", [(4, 2), (-4, 2)]),
+    ("clusters3", [(4, 2), (-4, 1), (-8, 1)]),
+])
+def test_cluster_sets_have_the_tutorial_centres_and_spreads(name, clouds):
+    bundle = build(name, train_size=3000 * len(clouds))
+    x, y = bundle.train
+    assert x.shape == (3000 * len(clouds), 2) and x.dtype == np.float32 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [3000] * len(clouds)
+    for label, (centre, std) in enumerate(clouds):
+        points = x[y == label]
+        np.testing.assert_allclose(points.mean(axis=0), [centre, centre], atol=0.15)
+        np.testing.assert_allclose(points.std(axis=0), [std, std], rtol=0.08)
+    assert bundle.task == "classification" and bundle.num_classes == len(clouds) == bundle.output_size
+    assert not np.all(y[:-1] <= y[1:])  # shuffled, not sorted by class
+
+
+def test_cluster_noise_multiplies_the_stds():
+    x, y = build("clusters", train_size=4000, noise=0.5).train
+    assert x[y == 0].std() == pytest.approx(1.0, rel=0.08)
+
+
+def test_synthetic_data_is_seeded_and_test_split_does_not_depend_on_train_size():
+    a, b = make_synthetic("cubic", seed=3), make_synthetic("cubic", seed=3)
+    np.testing.assert_array_equal(a["train"][0], b["train"][0])
+    assert not np.array_equal(a["train"][0], make_synthetic("cubic", seed=4)["train"][0])
+    bigger = make_synthetic("cubic", train_size=5000, seed=3)
+    np.testing.assert_array_equal(a["test"][1], bigger["test"][1])
+    assert not np.array_equal(a["train"][0][:100], a["test"][0][:100])
+
+
+def test_default_sizes():
+    assert build("clusters").train[0].shape == (1000, 2)
+    assert np.bincount(build("clusters").train[1]).tolist() == [500, 500]
+    assert build("clusters3").train[0].shape == (1500, 2)
+
+
+# --------------------------------------------------------------------------- val_split
+
+
+@pytest.mark.parametrize("val_split, expected", [(100, 100), (0.25, 250), (0, None), (None, None)])
+def test_val_split_by_count_or_fraction(val_split, expected):
+    bundle = build("clusters", val_split=val_split)
+    if expected is None:
+        assert bundle.val is None
+        assert len(bundle.train[0]) == 1000
+        return
+    assert len(bundle.val[0]) == expected and len(bundle.train[0]) == 1000 - expected
+    everything = make_synthetic("clusters", seed=0)["train"][0]
+    together = np.concatenate([bundle.train[0], bundle.val[0]])
+    np.testing.assert_array_equal(np.sort(together, axis=0), np.sort(everything, axis=0))
+
+
+def test_val_split_is_seeded():
+    x, y = np.arange(100).reshape(100, 1), np.arange(100)
+    _, val_a = split_validation(x, y, 10, seed=1)
+    _, val_b = split_validation(x, y, 10, seed=1)
+    _, val_c = split_validation(x, y, 10, seed=2)
+    np.testing.assert_array_equal(val_a[1], val_b[1])
+    assert not np.array_equal(val_a[1], val_c[1])
+
+
+@pytest.mark.parametrize("bad", [1000, 1.0, -3, "10%", True, 1.5])
+def test_bad_val_split_names_the_key(bad):
+    with pytest.raises(ConfigError, match="data.val_split"):
+        build("clusters", val_split=bad)
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+def test_zscore_uses_training_statistics_only_and_stores_them():
+    bundle = build("clusters3", val_split=0.2, transforms=["zscore"])
+    x_train = bundle.train[0]
+    np.testing.assert_allclose(x_train.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(x_train.std(axis=0), 1, atol=1e-4)
+    assert abs(bundle.test[0].mean()) > 1e-4  # test data was not used to fit
+    state = bundle.transform_state
+    assert json.loads(json.dumps(state)) == state
+    assert state["transforms"][0]["name"] == "zscore" and len(state["transforms"][0]["mean"]) == 2
+
+
+def test_minmax_maps_the_training_range_to_zero_one():
+    bundle = build("cubic", transforms=["minmax"])
+    assert bundle.train[0].min() == pytest.approx(0, abs=1e-6)
+    assert bundle.train[0].max() == pytest.approx(1, abs=1e-6)
+
+
+def test_saved_transform_state_is_reused_instead_of_recomputed():
+    first = build_data({"dataset": "linear", "transforms": ["zscore"]}, seed=0)
+    # Another seed draws other data; with the saved state the same numbers are applied.
+    reused = build_data({"dataset": "linear", "transforms": ["zscore"]}, seed=1, transform_state=first.transform_state)
+    raw = make_synthetic("linear", seed=1)["train"][0]
+    stats = first.transform_state["transforms"][0]
+    np.testing.assert_allclose(reused.train[0], (raw - stats["mean"][0]) / stats["std"][0], rtol=1e-5)
+    assert reused.transform_state == first.transform_state
+
+
+def test_transform_state_for_other_transforms_is_refused():
+    state = build("linear", transforms=["zscore"]).transform_state
+    with pytest.raises(DataError, match="minmax"):
+        build_data({"dataset": "linear", "transforms": ["minmax"]}, seed=0, transform_state=state)
+
+
+def test_normalize_with_given_numbers_and_flatten_and_one_hot():
+    bundle = build("clusters", transforms=[{"normalize": {"mean": 1.0, "std": 2.0}}, "flatten", "one_hot"])
+    raw_x, raw_y = make_synthetic("clusters", seed=0)["train"]
+    np.testing.assert_allclose(bundle.train[0], (raw_x - 1.0) / 2.0)
+    y = bundle.train[1]
+    assert y.shape == (1000, 2) and y.dtype == np.float32
+    np.testing.assert_array_equal(y.argmax(axis=1), raw_y)
+    assert bundle.output_size == 2 and bundle.num_classes == 2
+
+
+@pytest.mark.parametrize("transforms, message", [
+    (["normalize"], "mean and std"),
+    (["one_hot"], "classification"),
+    (["sharpen"], "unknown transform 'sharpen'"),
+    ([{"zscore": {"eps": 1}}], "takes no option"),
+    ("zscore", "must be a list"),
+])
+def test_bad_transforms_are_config_errors(transforms, message):
+    with pytest.raises(ConfigError, match=message):
+        build("linear", transforms=transforms)
+
+
+# --------------------------------------------------------------------------- config checks and loaders
+
+
+@pytest.mark.parametrize("cfg, message", [
+    ({"dataset": "cifar10"}, "expected one of mnist, fashion-mnist, linear"),
+    ({"dataset": "linear", "batchsize": 3}, "unknown key"),
+    ({"dataset": "linear", "batch_size": 0}, "data.batch_size"),
+    ({"dataset": "linear", "train_size": 2.5}, "data.train_size"),
+    ({"dataset": "linear", "noise": -1}, "data.noise"),
+    ({"dataset": "linear", "download": "yes"}, "data.download"),
+])
+def test_bad_config_values_name_the_key(cfg, message):
+    with pytest.raises(UsageError, match=message):
+        build_data(cfg, seed=0)
+
+
+def test_bundle_loaders_use_config_batch_size_and_shuffle_train_only():
+    bundle = build("clusters", batch_size=100, val_split=200)
+    train = bundle.loader("train")
+    assert len(train) == 8 and train.shuffle
+    val = bundle.loader("val")
+    assert not val.shuffle and len(val) == 2
+    xb, yb = next(iter(bundle.loader("test", batch_size=7)))
+    assert xb.shape == (7, 2) and yb.shape == (7,)
+    with pytest.raises(ConfigError, match="val_split"):
+        build("clusters").loader("val")

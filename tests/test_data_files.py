@@ -1,0 +1,302 @@
+"""Finding and downloading MNIST-style files: root lookup order, the loopback
+download server (good, bad-checksum, unreachable and dropping mirrors), the
+offline message, and the `nettrain data` commands on small generated files."""
+import gzip
+import hashlib
+import http.server
+import socket
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nettrain.data import MNIST, FashionMNIST, build_data, datasets, download
+from nettrain.data.idx import encode_idx
+from nettrain.errors import DataError
+
+FILES = datasets.IMAGE_FILES
+N_TRAIN, N_TEST = 40, 12
+
+
+def make_fake_files(seed=0) -> dict:
+    """The four gzip IDX files of a tiny MNIST-like set: name -> bytes."""
+    rng = np.random.default_rng(seed)
+    arrays = {
+        datasets.TRAIN_IMAGES: rng.integers(0, 256, (N_TRAIN, 28, 28), dtype=np.uint8),
+        datasets.TRAIN_LABELS: (np.arange(N_TRAIN) % 10).astype(np.uint8),
+        datasets.TEST_IMAGES: rng.integers(0, 256, (N_TEST, 28, 28), dtype=np.uint8),
+        datasets.TEST_LABELS: (np.arange(N_TEST) % 10).astype(np.uint8),
+    }
+    return {name: gzip.compress(encode_idx(a), mtime=0) for name, a in arrays.items()}
+
+
+def write_files(folder: Path, files: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    return folder
+
+
+@pytest.fixture
+def isolated_roots(tmp_path, monkeypatch):
+    """No NETTRAIN_DATA, a private cache and system folder: only what a test puts there exists."""
+    monkeypatch.delenv("NETTRAIN_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setattr(datasets, "SYSTEM_DATA_ROOT", tmp_path / "usr-share-datasets")
+    return tmp_path
+
+
+# --------------------------------------------------------------------------- root lookup
+
+
+def test_lookup_order_config_root_then_env_then_cache_then_system(isolated_roots, monkeypatch):
+    files = make_fake_files()
+    config_root, env_root = isolated_roots / "config-root", isolated_roots / "env-root"
+    cache, system = isolated_roots / "xdg-cache" / "nettrain", isolated_roots / "usr-share-datasets"
+    monkeypatch.setenv("NETTRAIN_DATA", str(env_root))
+
+    write_files(system / "fashion-mnist", files)
+    assert datasets.find_dataset("fashion-mnist", config_root) == (system / "fashion-mnist", "system folder")
+    write_files(cache / "fashion-mnist", files)
+    assert datasets.find_dataset("fashion-mnist", config_root) == (cache / "fashion-mnist", "user cache")
+    write_files(env_root / "fashion-mnist", files)
+    assert datasets.find_dataset("fashion-mnist", config_root) == (env_root / "fashion-mnist", "NETTRAIN_DATA")
+    write_files(config_root / "fashion-mnist", files)
+    assert datasets.find_dataset("fashion-mnist", config_root) == (config_root / "fashion-mnist", "data.root")
+
+
+def test_cache_defaults_to_home_dot_cache_without_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert datasets.cache_root() == tmp_path / ".cache" / "nettrain"
+
+
+def test_a_folder_missing_one_file_is_skipped(isolated_roots, monkeypatch):
+    files = make_fake_files()
+    partial = dict(files)
+    del partial[datasets.TEST_LABELS]
+    write_files(isolated_roots / "env" / "mnist", partial)
+    write_files(isolated_roots / "xdg-cache" / "nettrain" / "mnist", files)
+    monkeypatch.setenv("NETTRAIN_DATA", str(isolated_roots / "env"))
+    assert datasets.find_dataset("mnist")[1] == "user cache"
+
+
+def test_mnist_class_loads_from_root(isolated_roots):
+    write_files(isolated_roots / "root" / "mnist", make_fake_files())
+    train = MNIST(root=isolated_roots / "root", train=True, download=False)
+    test = MNIST(root=isolated_roots / "root", train=False, download=False)
+    assert len(train) == N_TRAIN and len(test) == N_TEST
+    assert train.data.dtype == np.uint8 and train.data.shape == (N_TRAIN, 28, 28)
+    assert train.targets.dtype == np.int64
+    image, label = train[3]
+    assert image.shape == (28, 28) and label == 3
+
+
+def test_offline_without_download_names_every_place_and_the_fixes(isolated_roots):
+    with pytest.raises(DataError) as err:
+        FashionMNIST(root=isolated_roots / "nowhere", download=False)
+    message = str(err.value)
+    for place in (isolated_roots / "nowhere" / "fashion-mnist",
+                  isolated_roots / "xdg-cache" / "nettrain" / "fashion-mnist",
+                  isolated_roots / "usr-share-datasets" / "fashion-mnist"):
+        assert str(place) in message
+    assert "NETTRAIN_DATA" in message
+    assert "nettrain data download fashion-mnist" in message
+    assert all(name in message for name in FILES)
+
+
+def test_a_corrupt_local_file_is_reported_not_skipped(isolated_roots):
+    files = make_fake_files()
+    files[datasets.TRAIN_IMAGES] = files[datasets.TRAIN_IMAGES][:200]
+    folder = write_files(isolated_roots / "root" / "mnist", files)
+    with pytest.raises(DataError, match="truncated") as err:
+        build_data({"dataset": "mnist", "root": str(isolated_roots / "root")}, seed=0)
+    assert str(folder / datasets.TRAIN_IMAGES) in str(err.value)
+
+
+def test_recompressed_local_files_are_accepted(isolated_roots):
+    # Local files are checked by structure, not by the mirrors' .gz MD5.
+    files = {name: gzip.compress(gzip.decompress(c), compresslevel=1) for name, c in make_fake_files().items()}
+    write_files(isolated_roots / "root" / "mnist", files)
+    bundle = build_data({"dataset": "mnist", "root": str(isolated_roots / "root"), "download": False}, seed=0)
+    assert bundle.train[0].shape == (N_TRAIN, 1, 28, 28)
+
+
+# --------------------------------------------------------------------------- the loopback server
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    files: dict = {}
+
+    def do_GET(self):  # noqa: N802 - the http.server name
+        mode, _, name = self.path.strip("/").partition("/")
+        content = self.files.get(name)
+        if content is None:
+            self.send_error(404)
+            return
+        if mode == "bad":  # same length, one byte changed: only the MD5 can tell
+            content = bytes([content[0] ^ 0xFF]) + content[1:]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        if mode == "drop":  # half the file, then the connection closes
+            self.wfile.write(content[: len(content) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(content)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    """An HTTP server on 127.0.0.1 serving the fake files under /good/, /bad/ and /drop/."""
+    files = make_fake_files()
+    handler = type("Handler", (_Handler,), {"files": files})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield base, files, {name: hashlib.md5(c).hexdigest() for name, c in files.items()}
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def unreachable_mirror():
+    """A URL on a loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def _leftovers(folder: Path):
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_download_succeeds_with_progress_and_verified_files(server, isolated_roots, monkeypatch, capsys):
+    base, files, md5s = server
+    monkeypatch.setitem(download.MIRRORS, "mnist", [f"{base}/good/"])
+    monkeypatch.setitem(download.PUBLISHED_MD5, "mnist", md5s)
+    bundle = build_data({"dataset": "mnist", "root": str(isolated_roots / "root")}, seed=0)
+
+    folder = isolated_roots / "root" / "mnist"
+    assert _leftovers(folder) == sorted(FILES)
+    assert all((folder / name).read_bytes() == files[name] for name in FILES)
+    assert bundle.train[0].shape == (N_TRAIN, 1, 28, 28) and bundle.test[1].shape == (N_TEST,)
+    progress = capsys.readouterr().err
+    for name in FILES:
+        assert f"downloading {base}/good/{name}" in progress
+        assert f"saved {folder / name}" in progress
+
+
+def test_bad_checksum_mirror_falls_back_to_good_one(server, isolated_roots, capsys):
+    base, files, md5s = server
+    folder = download.download_dataset("mnist", isolated_roots / "d", mirrors=[f"{base}/bad/", f"{base}/good/"], md5s=md5s)
+    assert _leftovers(folder) == sorted(FILES)
+    assert (folder / datasets.TRAIN_IMAGES).read_bytes() == files[datasets.TRAIN_IMAGES]
+    assert "MD5 mismatch" in capsys.readouterr().err
+
+
+def test_unreachable_mirror_falls_back_to_good_one(server, isolated_roots, unreachable_mirror, capsys):
+    base, files, md5s = server
+    folder = download.download_dataset("mnist", isolated_roots / "d", mirrors=[unreachable_mirror, f"{base}/good/"], md5s=md5s)
+    assert _leftovers(folder) == sorted(FILES)
+    assert "cannot connect" in capsys.readouterr().err
+
+
+def test_dropped_connection_leaves_no_partial_file(server, isolated_roots):
+    base, files, md5s = server
+    with pytest.raises(DataError, match="connection closed after"):
+        download.download_dataset("mnist", isolated_roots / "d", mirrors=[f"{base}/drop/"], md5s=md5s)
+    assert _leftovers(isolated_roots / "d") == []
+
+
+def test_only_bad_mirrors_leave_nothing_and_list_each_failure(server, isolated_roots, unreachable_mirror):
+    base, files, md5s = server
+    with pytest.raises(DataError) as err:
+        download.download_dataset("mnist", isolated_roots / "d", mirrors=[f"{base}/bad/", unreachable_mirror], md5s=md5s)
+    assert "MD5 mismatch" in str(err.value) and "cannot connect" in str(err.value)
+    assert _leftovers(isolated_roots / "d") == []
+
+
+def test_missing_file_on_a_mirror_is_an_http_error(server, isolated_roots):
+    base, files, md5s = server
+    with pytest.raises(DataError, match="HTTP 404"):
+        download.download_file("no-such-file.gz", isolated_roots, "0" * 32, [f"{base}/good/"])
+
+
+def test_offline_download_error_says_where_it_looked_and_how_to_fix(isolated_roots, monkeypatch, unreachable_mirror):
+    monkeypatch.setitem(download.MIRRORS, "fashion-mnist", [unreachable_mirror])
+    monkeypatch.setenv("NETTRAIN_DATA", str(isolated_roots / "env"))
+    with pytest.raises(DataError) as err:
+        build_data({"dataset": "fashion-mnist"}, seed=0)
+    message = str(err.value)
+    assert str(isolated_roots / "env" / "fashion-mnist") in message
+    assert "Download failed" in message and "cannot connect" in message
+    assert "nettrain data download fashion-mnist" in message and "copy" in message
+    # The download went to NETTRAIN_DATA (first writable place) and left nothing there.
+    assert _leftovers(isolated_roots / "env" / "fashion-mnist") == []
+
+
+def test_download_destination_defaults_to_user_cache(isolated_roots):
+    assert datasets.download_destination("mnist") == isolated_roots / "xdg-cache" / "nettrain" / "mnist"
+
+
+# --------------------------------------------------------------------------- the commands on generated files
+
+
+def _run_cli(args, capsys):
+    import nettrain.cli.data  # noqa: F401 - registers the `data` sub-app
+    from nettrain.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out = capsys.readouterr()
+    return exit_info.value.code, out.out, out.err
+
+
+def test_cli_download_puts_files_under_root(server, isolated_roots, monkeypatch, capsys):
+    base, files, md5s = server
+    monkeypatch.setitem(download.MIRRORS, "mnist", [f"{base}/bad/", f"{base}/good/"])
+    monkeypatch.setitem(download.PUBLISHED_MD5, "mnist", md5s)
+    code, out, err = _run_cli(["data", "download", "mnist", "--root", str(isolated_roots / "r")], capsys)
+    assert code == 0, err
+    assert _leftovers(isolated_roots / "r" / "mnist") == sorted(FILES)
+    assert "pass the structure check" in out
+
+
+def test_cli_info_prints_counts_of_local_files(isolated_roots, capsys):
+    write_files(isolated_roots / "r" / "mnist", make_fake_files())
+    code, out, err = _run_cli(["data", "info", "mnist", "--root", str(isolated_roots / "r")], capsys)
+    assert code == 0, err
+    assert "data.root" in out  # where it was found
+    assert f"{N_TRAIN:,}" in out and f"{N_TEST:,}" in out
+
+
+def test_cli_verify_fails_on_content_that_is_not_the_published_data(isolated_roots):
+    from typer.testing import CliRunner
+
+    import nettrain.cli.data  # noqa: F401 - registers the `data` sub-app
+    from nettrain.cli.common import app
+
+    write_files(isolated_roots / "r" / "mnist", make_fake_files())
+    result = CliRunner().invoke(app, ["data", "verify", "mnist", "--root", str(isolated_roots / "r")])
+    assert result.exit_code == 1
+    assert "FAIL" in result.output and "4 check(s) failed" in result.output
+
+
+def test_cli_info_of_missing_data_is_one_error_with_exit_2(isolated_roots, capsys):
+    code, out, err = _run_cli(["data", "info", "fashion-mnist"], capsys)
+    assert code == 2
+    assert "fashion-mnist data not found" in err and "Traceback" not in err
+
+
+def test_cli_unknown_name_lists_valid_names(capsys):
+    code, out, err = _run_cli(["data", "info", "cifar10"], capsys)
+    assert code == 2
+    assert "mnist" in err and "clusters3" in err
