@@ -123,7 +123,7 @@ class _RichProgress:
 
     def fail(self, url, reason):
         if self.task is not None:
-            self.progress.update(self.task, description=f"{url} [red]failed[/]")
+            self.progress.update(self.task, description=f"{url.rsplit('/', 1)[-1]} [red]failed[/]")
         self.progress.console.print(f"  failed {url}: {reason}", markup=False, highlight=False)
 
 
