@@ -1,22 +1,16 @@
-"""Real MNIST and Fashion-MNIST, found through NETTRAIN_DATA (../shared/data on dev and CI machines)."""
-import os
-from pathlib import Path
+"""Real MNIST and Fashion-MNIST, found through NETTRAIN_DATA (../shared/data on dev and CI machines).
 
+``real_data_root`` (tests/conftest.py) sets NETTRAIN_DATA, or skips when there is no real data.
+"""
 import numpy as np
 import pytest
 
 from nettrain.data import MNIST, FashionMNIST, build_data
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
 
 @pytest.fixture
-def real_data(monkeypatch):
-    root = os.environ.get("NETTRAIN_DATA") or (str(SHARED_DATA) if SHARED_DATA.is_dir() else None)
-    if root is None:
-        pytest.skip("no real data: set NETTRAIN_DATA or provide ../shared/data")
-    monkeypatch.setenv("NETTRAIN_DATA", root)
-    return Path(root)
+def real_data(real_data_root):
+    return real_data_root
 
 
 @pytest.mark.parametrize("cls", [MNIST, FashionMNIST])
