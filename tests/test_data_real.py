@@ -8,33 +8,28 @@ import pytest
 from nettrain.data import MNIST, FashionMNIST, build_data
 
 
-@pytest.fixture
-def real_data(real_data_root):
-    return real_data_root
-
-
 @pytest.mark.parametrize("cls", [MNIST, FashionMNIST])
-def test_splits_have_the_published_shapes_and_dtypes(real_data, cls):
+def test_splits_have_the_published_shapes_and_dtypes(real_data_root, cls):
     train, test = cls(train=True), cls(train=False)
     assert train.data.shape == (60000, 28, 28) and test.data.shape == (10000, 28, 28)
     assert train.data.dtype == np.uint8 and train.targets.dtype == np.int64
     assert len(train.classes) == 10
-    assert train.folder == real_data / cls.name
+    assert train.folder == real_data_root / cls.name
 
 
-def test_mnist_label_counts(real_data):
+def test_mnist_label_counts(real_data_root):
     counts = np.bincount(MNIST(train=True).targets, minlength=10)
     assert counts[1] == 6742
     assert counts.sum() == 60000
     assert np.bincount(MNIST(train=False).targets).tolist()[:2] == [980, 1135]
 
 
-def test_fashion_mnist_is_balanced(real_data):
+def test_fashion_mnist_is_balanced(real_data_root):
     assert np.bincount(FashionMNIST(train=True).targets).tolist() == [6000] * 10
     assert np.bincount(FashionMNIST(train=False).targets).tolist() == [1000] * 10
 
 
-def test_build_data_gives_normalized_nchw_batches(real_data):
+def test_build_data_gives_normalized_nchw_batches(real_data_root):
     bundle = build_data({"dataset": "mnist", "val_split": 5000, "transforms": ["normalize"], "batch_size": 64}, seed=0)
     assert bundle.input_shape == (1, 28, 28) and bundle.output_size == 10
     assert bundle.train[0].shape == (55000, 1, 28, 28) and bundle.val[0].shape == (5000, 1, 28, 28)
@@ -44,17 +39,17 @@ def test_build_data_gives_normalized_nchw_batches(real_data):
     assert len(loader) == 860
     xb, yb = next(iter(loader))
     assert xb.shape == (64, 1, 28, 28) and xb.dtype == np.float32 and yb.dtype == np.int64
-    assert bundle.source == str(real_data / "mnist")
+    assert bundle.source == str(real_data_root / "mnist")
 
 
-def test_flatten_and_train_size_prefix(real_data):
+def test_flatten_and_train_size_prefix(real_data_root):
     bundle = build_data({"dataset": "fashion-mnist", "transforms": ["flatten"], "train_size": 1000, "test_size": 200}, seed=0)
     assert bundle.train[0].shape == (1000, 784) and bundle.test[0].shape == (200, 784)
     assert bundle.input_shape == (784,)
     assert 0.0 <= bundle.train[0].min() and bundle.train[0].max() <= 1.0
 
 
-def test_cli_info_prints_counts(real_data, capsys):
+def test_cli_info_prints_counts(real_data_root, capsys):
     import nettrain.cli.data  # noqa: F401 - registers the `data` sub-app
     from nettrain.cli import main
 
