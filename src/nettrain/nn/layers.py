@@ -1,0 +1,320 @@
+"""Layers: Modules that hold parameters (or a mode) and call one function of
+``nettrain.nn.functional`` in ``forward``.
+
+Default initialisation is PyTorch's: weights ``kaiming_uniform_(a=sqrt(5))``,
+which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and biases from the same range.
+Parameters are float32 unless ``dtype=`` says otherwise (float64 for
+gradient checks).
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+from .. import backend
+from ..autograd import no_grad
+from ..tensor import Tensor, empty, ones, tensor, zeros
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+# --------------------------------------------------------------------------- containers
+
+
+class Sequential(Module):
+    """Modules called one after the other; children are named ``0``, ``1``, ...
+    (or by the keys of an OrderedDict). Indexable and sliceable."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for index, module in enumerate(modules):
+                self.add_module(str(index), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} is out of range for a Sequential of {n} modules")
+        return list(self._modules.values())[index]
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder where a layer is optional)."""
+
+    def forward(self, x):
+        return x
+
+
+# --------------------------------------------------------------------------- layers with weights
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias``, weight of shape (out_features, in_features)."""
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype, device=device))
+        self.bias = Parameter(empty(out_features, dtype=dtype, device=device)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _default_init(self.weight, self.bias)
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Conv2d(Module):
+    """2-D convolution (cross-correlation) of (N, C, H, W) input with
+    ``weight`` (out_channels, in_channels, kh, kw)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = _pair(kernel_size), _pair(stride), _pair(padding)
+        self.weight = Parameter(empty(out_channels, in_channels, *self.kernel_size, dtype=dtype, device=device))
+        self.bias = Parameter(empty(out_channels, dtype=dtype, device=device)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _default_init(self.weight, self.bias)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+def _default_init(weight, bias):
+    """PyTorch's default for Linear and Conv2d."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+class _Pool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(_Pool2d):
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+# --------------------------------------------------------------------------- activations and shape
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return F.relu(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return F.tanh(x)
+
+
+def _softmax_dim(dim, ndim):
+    # PyTorch's rule when no dim is given: 0 for 0-, 1- and 3-D input, else 1.
+    if dim is not None:
+        return dim
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class Softmax(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, _softmax_dim(self.dim, x.ndim))
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    def forward(self, x):
+        return F.log_softmax(x, _softmax_dim(self.dim, x.ndim))
+
+
+class Flatten(Module):
+    """Flatten dims ``start_dim..end_dim`` (by default all but the batch dim)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """In training mode, zero each element with probability ``p`` and scale
+    the rest by 1/(1-p); in eval mode, the identity."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+# --------------------------------------------------------------------------- batch normalisation
+
+
+class _BatchNorm(Module):
+    """Normalise each channel by the batch's mean and (biased) variance in
+    training, by the running estimates in eval; then scale and shift.
+
+    Running statistics follow PyTorch: ``running = (1 - momentum) * running +
+    momentum * batch_stat``, with the UNBIASED batch variance for
+    ``running_var``; ``momentum=None`` gives the cumulative average.
+    """
+
+    reduce_dims: dict = {}  # input ndim -> the dims statistics are taken over
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(ones(num_features, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(num_features, dtype=dtype, device=device))
+        else:
+            self.weight = self.bias = None
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
+            self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=backend.int64, device=device))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def _check_input(self, x):
+        if x.ndim not in self.reduce_dims:
+            expected = " or ".join(f"{n}D" for n in self.reduce_dims)
+            raise ValueError(f"{type(self).__name__}: expected {expected} input (got {x.ndim}D input)")
+        if x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels "
+                f"(shape {x.shape}); they must match"
+            )
+
+    def forward(self, x):
+        self._check_input(x)
+        dims = self.reduce_dims[x.ndim]
+        shape = [1] * x.ndim
+        shape[1] = self.num_features  # statistics broadcast over all dims but the channel
+        if self.training or not self.track_running_stats:
+            count = x.numel() // self.num_features
+            if self.training and count <= 1:
+                raise ValueError(f"Expected more than 1 value per channel when training, got input size {x.shape}")
+            mean = x.mean(dims, keepdim=True)
+            var = x.var(dims, keepdim=True, unbiased=False)
+            out = (x - mean) / (var + self.eps).sqrt()
+            if self.training and self.track_running_stats:
+                self._update_running_stats(mean.data, var.data, count)
+        else:
+            xp = backend.get_array_module(x.data)
+            inv_std = 1.0 / xp.sqrt(self.running_var.data + self.eps)
+            out = (x - self.running_mean.reshape(shape)) * Tensor._make(inv_std.reshape(shape), False, None)
+        if self.affine:
+            out = out * self.weight.reshape(shape) + self.bias.reshape(shape)
+        return out
+
+    def _update_running_stats(self, batch_mean, batch_var, count):
+        with no_grad():
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average
+                m = 1.0 / float(self.num_batches_tracked.item())
+            else:
+                m = self.momentum
+            unbiased_var = batch_var.reshape(-1) * (count / (count - 1))
+            for buffer, value in ((self.running_mean, batch_mean.reshape(-1)), (self.running_var, unbiased_var)):
+                buffer.data *= 1 - m
+                buffer.data += m * value.astype(buffer.dtype, copy=False)
+                buffer._version_counter.value += 1
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L) input."""
+
+    reduce_dims = {2: (0,), 3: (0, 2)}
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) input, one mean and variance per channel."""
+
+    reduce_dims = {4: (0, 2, 3)}
