@@ -109,7 +109,7 @@ def nettrain_trainer(model_name, data):
     if real is not None:
         LeNet, MLP, SGD = real
         nt.manual_seed(0)
-        model = LeNet() if model_name == "lenet" else MLP()
+        model = LeNet() if model_name == "lenet" else MLP(784, hidden=(256,), out_features=10)
         opt = SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     else:
         rng = np.random.default_rng(0)
