@@ -36,27 +36,15 @@ def _root(
 
 
 # Command modules register themselves on import.
-from . import gradcheck  # noqa: E402,F401
+from . import data, gradcheck, train  # noqa: E402,F401
 
 
 def main(argv=None):
-    """Console-script entry point: runs the app and turns UsageError into exit status 2."""
+    """Console-script entry point. typer (standalone) handles --help, usage
+    errors (exit 2) and each command's exit status; a UsageError raised by a
+    command becomes one message on stderr and exit status 2, no traceback."""
     try:
-        app(args=argv, prog_name="nettrain", standalone_mode=False)
+        app(args=argv, prog_name="nettrain")
     except UsageError as err:
         console_err.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
         sys.exit(2)
-    except typer.Abort:
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click's own usage errors (unknown option, missing argument)
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-    sys.exit(0)

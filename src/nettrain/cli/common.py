@@ -1,8 +1,6 @@
 """What every command module shares: the app and the consoles."""
 from __future__ import annotations
 
-import os
-
 import typer
 from rich.console import Console
 
@@ -14,5 +12,6 @@ app = typer.Typer(
 )
 
 # stdout carries results (tables, JSON); stderr carries errors and progress.
-console = Console(no_color=bool(os.environ.get("NO_COLOR")) or None)
-console_err = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None)
+# soft_wrap: long paths and commands stay on one line, so they can be copied.
+console = Console(soft_wrap=True)
+console_err = Console(stderr=True, soft_wrap=True)

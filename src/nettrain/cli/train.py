@@ -1,0 +1,221 @@
+"""``nettrain train``, ``nettrain eval`` and ``nettrain runs``."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import CheckpointError, UsageError
+from .common import app, console, console_err
+
+
+@app.command("train")
+def train_command(
+    config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml."),
+    set_: Optional[List[str]] = typer.Option(
+        None, "--set", metavar="KEY=VALUE",
+        help="Override a config key, e.g. --set optimizer.lr=0.05 (repeatable; values are YAML).",
+    ),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or cuda:N (overrides the config)."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue a run from its checkpoint."),
+    name: Optional[str] = typer.Option(None, "--name", help="Run name (folder runs/<name>-<timestamp>)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run folders go (default: runs)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Train this many epochs in all (overrides train.epochs)."),
+):
+    """Train the model a config describes; write a run folder with metrics and checkpoints.
+
+    Examples:
+
+        nettrain train configs/lenet.yaml
+
+        nettrain train configs/clusters.yaml --set optimizer.lr=0.05 --epochs 5
+
+        nettrain train runs/lenet-20261123-101500/config.yaml --resume runs/lenet-20261123-101500/checkpoints/last.npz
+    """
+    from ..checkpoint import read_checkpoint
+    from ..config import load_config
+    from ..report import make_report
+    from ..trainer import Run, Stopped, Trainer, build, check_resumable
+
+    overrides = list(set_ or [])
+    for flag, key, value in (("--device", "device", device), ("--epochs", "train.epochs", epochs),
+                             ("--name", "name", name), ("--runs-dir", "output.runs_dir", runs_dir)):
+        if value is not None:
+            overrides.append(f"{key}={json.dumps(str(value)) if isinstance(value, (str, Path)) else value}")
+    cfg = load_config(config, overrides)
+    settings = cfg.to_dict()
+
+    state, run = None, None
+    if resume is not None:
+        state = read_checkpoint(resume)
+        check_resumable(state["config"], settings, resume)
+        run = Run.of_checkpoint(resume)
+        if not (run.dir / "config.yaml").exists():
+            raise CheckpointError(f"{resume}: not inside a run folder (no {run.dir / 'config.yaml'})")
+
+    # Everything that can fail on a person's input happens before the run folder exists.
+    components = build(settings, transform_state=state["data"]["transform_state"] if state else None, source=str(config))
+    if run is None:
+        run = Run.create(settings["output"]["runs_dir"], settings["name"], cfg.to_yaml())
+    else:
+        (run.dir / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
+
+    report = make_report(components.data.task, settings["train"]["log_every"],
+                         "val" if components.data.val is not None else "test")
+    trainer = Trainer(settings, components, run, report)
+    if state is not None:
+        try:
+            trainer.restore(state)
+        except (KeyError, ValueError, RuntimeError) as err:
+            raise CheckpointError(f"{resume}: does not fit this model and optimizer: {err}") from None
+    info = {
+        "run": run.dir,
+        "data": f"{components.data.name} ({components.data.source}); "
+                f"train {len(components.data.train[1])}, {trainer.eval_split} "
+                f"{len(getattr(components.data, trainer.eval_split)[1])}",
+        "model": f"{settings['model']['name']} ({components.model.num_parameters():,} parameters) on {components.device}",
+    }
+    if state is not None:
+        info["resumed"] = f"from {resume} at epoch {trainer.epoch}, step {trainer.step}"
+    report.run_started(info)
+    try:
+        final = trainer.fit()
+    except Stopped as stopped:
+        report.close()
+        run.metrics.append({"kind": "stopped", "epoch": trainer.epoch, "step": trainer.step,
+                            "reason": str(stopped).splitlines()[0]})
+        console_err.print(str(stopped), markup=False, highlight=False)
+        sys.exit(stopped.exit_code)
+    report.close()
+    split = "test"
+    summary = f"test loss {final[f'{split}_loss']:.4f}"
+    summary += f", test MAE {final[f'{split}_mae']:.4f}" if f"{split}_mae" in final else f", test accuracy {final[f'{split}_acc']:.2%}"
+    console.print(f"done: {summary}", highlight=False)
+    console.print(f"checkpoints: {run.last} (last), {run.best} (best)", highlight=False)
+    console.print(f"evaluate with: nettrain eval --checkpoint {run.best if run.best.exists() else run.last}", highlight=False)
+
+
+@app.command("eval")
+def eval_command(
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="A checkpoint written by `nettrain train`."),
+    split: str = typer.Option("test", "--split", help="test, val or train."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or cuda:N."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object and nothing else on stdout."),
+):
+    """Evaluate a checkpoint: loss, accuracy, per-class accuracy, confusion matrix
+    (MSE/MAE for regression). The checkpoint carries its config.
+
+    Examples:
+
+        nettrain eval --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz
+
+        nettrain eval --checkpoint runs/clusters-20261123-101500/checkpoints/last.npz --split train --json
+    """
+    from ..checkpoint import read_checkpoint
+    from ..trainer import Objective, build, evaluate
+
+    if split not in ("test", "val", "train"):
+        raise UsageError(f"--split: {split!r} is not a split; use test, val or train")
+    state = read_checkpoint(checkpoint)
+    settings = state["config"]
+    components = build(settings, device=device, transform_state=state["data"]["transform_state"],
+                       source=f"{checkpoint} (its config)")
+    if split == "val" and components.data.val is None:
+        raise UsageError(f"--split val: the run had no validation split (data.val_split is 0); use test or train")
+    try:
+        components.model.load_state_dict(state["model"])
+    except (KeyError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{checkpoint}: the model state does not fit its own config: {err}") from None
+    objective = Objective(components.loss_name, components.loss_options, components.data.task)
+    result = evaluate(components.model, objective, components.data, split, components.device, confusion=True)
+    result = {key.removeprefix(f"{split}_"): value for key, value in result.items()}
+    result = {"checkpoint": str(checkpoint), "split": split, "epoch": state["epoch"], **result}
+    if objective.task == "regression":
+        result["mse"] = result["loss"] if components.loss_name == "mse" else None
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    _print_evaluation(result, components.data)
+
+
+def _print_evaluation(result, data):
+    table = Table(title=f"{result['checkpoint']} on {result['split']} ({result['samples']} samples, epoch {result['epoch']})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("loss", f"{result['loss']:.4f}")
+    if "acc" in result:
+        table.add_row("accuracy", f"{result['acc']:.2%}")
+    if "mae" in result:
+        table.add_row("MAE", f"{result['mae']:.4f}")
+    if result.get("mse") is not None:
+        table.add_row("MSE", f"{result['mse']:.4f}")
+    console.print(table)
+    matrix = result.get("confusion_matrix")
+    if matrix:
+        names = getattr(data, "class_names", None) or [str(i) for i in range(len(matrix))]
+        confusion = Table(title="confusion matrix (rows: true class, columns: predicted)")
+        confusion.add_column("true")
+        for name in names:
+            confusion.add_column(name, justify="right")
+        confusion.add_column("accuracy", justify="right")
+        for i, row in enumerate(matrix):
+            acc = result["per_class_acc"][i]
+            confusion.add_row(names[i], *[str(v) for v in row], "-" if acc is None else f"{acc:.2%}")
+        console.print(confusion)
+
+
+@app.command("runs")
+def runs_command(
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="The folder that holds the run folders."),
+):
+    """List the runs: name, config, epochs done, best metric, status.
+
+    Example:
+
+        nettrain runs --runs-dir runs
+    """
+    from ..report import MetricsLog
+
+    if not runs_dir.is_dir():
+        raise UsageError(f"--runs-dir: {runs_dir} is not a folder (no runs yet? `nettrain train CONFIG` makes one)")
+    table = Table(title=f"runs in {runs_dir}")
+    for column in ("run", "dataset / model", "epochs", "best", "status"):
+        table.add_column(column)
+    count = 0
+    for folder in sorted(p for p in runs_dir.iterdir() if (p / "config.yaml").exists()):
+        count += 1
+        records = MetricsLog(folder / "metrics.jsonl").read()
+        epochs = [r for r in records if r.get("kind") == "epoch"]
+        planned, what = _run_config_summary(folder / "config.yaml")
+        best = "-"
+        best_row = next((r["best"] for r in reversed(records) if r.get("best")), None)
+        if best_row:
+            value = best_row["value"]
+            best = f"{best_row['metric']} {value:.2%}" if best_row["metric"].endswith("acc") else f"{best_row['metric']} {value:.4f}"
+        last = records[-1] if records else {}
+        if last.get("kind") == "final":
+            status = "finished"
+        elif last.get("kind") == "stopped":
+            status = "stopped: " + last.get("reason", "")[:40]
+        else:
+            status = "incomplete" if records else "not started"
+        done = max((r["epoch"] for r in epochs), default=0)
+        table.add_row(folder.name, what, f"{done}/{planned}", best, status)
+    if count == 0:
+        console.print(f"no runs in {runs_dir}", highlight=False)
+        return
+    console.print(table)
+
+
+def _run_config_summary(path: Path):
+    import yaml
+
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cfg.get("train", {}).get("epochs", "?"), f"{cfg['data']['dataset']} / {cfg['model']['name']}"
+    except (yaml.YAMLError, KeyError, TypeError, AttributeError):
+        return "?", "(unreadable config.yaml)"

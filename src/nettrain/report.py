@@ -1,0 +1,203 @@
+"""What a person watches during training, and what a run leaves behind.
+
+The trainer emits plain metric dicts; the classes here consume them (as
+Chainer's ``PrintReport`` does), passed in explicitly:
+
+- :class:`TerminalReport`: on a terminal, a rich progress bar per epoch
+  (step, loss, samples/s, ETA) and one table row per epoch.
+- :class:`PlainReport`: anywhere else (CI, a pipe, a log file), the same
+  information as plain lines, no carriage returns or escape codes, at most
+  one line per ``log_every`` steps.
+- :class:`MetricsLog`: ``metrics.jsonl``, one JSON object per line, appended.
+- :func:`plot_curves`: ``curves.png`` when matplotlib is installed.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+def columns_for(task: str, eval_split: str = "val"):
+    """The epoch table's columns: (metric key, header, width, format)."""
+    second, fmt = ("mae", "{:.4f}") if task == "regression" else ("acc", "{:.2%}")
+    label = "MAE" if task == "regression" else "acc"
+    return (
+        ("epoch", "epoch", 5, "{:d}"),
+        ("train_loss", "train loss", 10, "{:.4f}"),
+        (f"train_{second}", f"train {label}", 9, fmt),
+        (f"{eval_split}_loss", f"{eval_split} loss", 9, "{:.4f}"),
+        (f"{eval_split}_{second}", f"{eval_split} {label}", 8, fmt),
+        ("lr", "lr", 9, "{:.3g}"),
+        ("seconds", "time (s)", 8, "{:.1f}"),
+    )
+
+
+COLUMNS = columns_for("classification")
+
+
+def _cell(value, width, fmt):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        text = "-"
+    else:
+        try:
+            text = fmt.format(value)
+        except (ValueError, TypeError):
+            text = str(value)
+    return text.rjust(width)
+
+
+def format_header(columns):
+    return "  ".join(header.rjust(width) for _, header, width, _ in columns)
+
+
+def format_row(row: dict, columns):
+    return "  ".join(_cell(row.get(key), width, fmt) for key, _, width, fmt in columns)
+
+
+def is_terminal(stream=None) -> bool:
+    stream = stream or sys.stdout
+    return hasattr(stream, "isatty") and stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def make_report(task: str, log_every: int, eval_split: str = "val", stream=None):
+    """The report that fits where output goes: rich on a terminal, plain elsewhere."""
+    columns = columns_for(task, eval_split)
+    if is_terminal(stream):
+        return TerminalReport(columns, stream)
+    return PlainReport(columns, log_every, stream)
+
+
+class PlainReport:
+    """Plain lines: safe for logs and pipes (no \\r, no escape codes)."""
+
+    def __init__(self, columns=COLUMNS, log_every=50, stream=None):
+        self.columns = columns
+        self.log_every = max(1, int(log_every))
+        self.stream = stream or sys.stdout
+
+    def _print(self, text=""):
+        print(text, file=self.stream, flush=True)
+
+    def message(self, text: str):
+        self._print(text)
+
+    def run_started(self, info: dict):
+        for key, value in info.items():
+            self._print(f"{key}: {value}")
+        self._print(format_header(self.columns))
+
+    def epoch_started(self, epoch: int, steps: int, start_step: int = 0):
+        self.epoch, self.steps = epoch, steps
+
+    def step(self, step: int, metrics: dict):
+        """``step`` counts from 1 within the epoch."""
+        if step % self.log_every == 0 or step == self.steps:
+            self._print(
+                f"  epoch {self.epoch} step {step}/{self.steps}  loss {metrics['loss']:.4f}  "
+                f"{metrics.get('samples_per_s', 0):,.0f} samples/s"
+            )
+
+    def epoch_finished(self, row: dict):
+        self._print(format_row(row, self.columns))
+
+    def close(self):
+        pass
+
+
+class TerminalReport(PlainReport):
+    """A rich progress bar per epoch and a table row per epoch."""
+
+    def __init__(self, columns=COLUMNS, stream=None):
+        from rich.console import Console
+
+        super().__init__(columns, 1, stream)
+        self.console = Console(file=self.stream)
+        self.progress = None
+
+    def _print(self, text=""):
+        self.console.print(text, highlight=False, markup=False)
+
+    def run_started(self, info: dict):
+        for key, value in info.items():
+            self.console.print(f"[dim]{key}:[/] {value}", highlight=False)
+        self.console.print(f"[bold]{format_header(self.columns)}[/]", highlight=False)
+
+    def epoch_started(self, epoch: int, steps: int, start_step: int = 0):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        super().epoch_started(epoch, steps, start_step)
+        self.progress = Progress(
+            TextColumn(f"epoch {epoch}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} samples/s"),
+            TimeRemainingColumn(), console=self.console, transient=True,
+        )
+        self.task = self.progress.add_task("train", total=steps, completed=start_step, loss="-", rate="-")
+        self.progress.start()
+
+    def step(self, step: int, metrics: dict):
+        self.progress.update(
+            self.task, completed=step, loss=f"{metrics['loss']:.4f}",
+            rate=f"{metrics.get('samples_per_s', 0):,.0f}",
+        )
+
+    def epoch_finished(self, row: dict):
+        self.close()
+        self._print(format_row(row, self.columns))
+
+    def close(self):
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+class MetricsLog:
+    """``metrics.jsonl``: one JSON object per line, appended and flushed, never rewritten."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def append(self, record: dict):
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, sort_keys=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def read(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with open(self.path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+
+def plot_curves(records: list[dict], path: Path) -> bool:
+    """Loss and accuracy (or MAE) per epoch as a PNG; False when matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    epochs = [r for r in records if r.get("kind", "epoch") == "epoch"]
+    if not epochs:
+        return False
+    x = [r["epoch"] for r in epochs]
+    second = "acc" if any("train_acc" in r for r in epochs) else "mae"
+    fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(10, 4))
+    for split in ("train", "val"):
+        if any(f"{split}_loss" in r for r in epochs):
+            ax_loss.plot(x, [r.get(f"{split}_loss") for r in epochs], marker="o", label=split)
+            ax_metric.plot(x, [r.get(f"{split}_{second}") for r in epochs], marker="o", label=split)
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax_metric.set(xlabel="epoch", ylabel="accuracy" if second == "acc" else "MAE", title=second)
+    for ax in (ax_loss, ax_metric):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    tmp = Path(path).with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return True

@@ -1,0 +1,132 @@
+"""A person's mistakes: one clear message, exit status 2, no traceback, and
+nothing created under the runs folder."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nettrain
+from nettrain.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+CLUSTERS = CONFIGS / "clusters.yaml"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def _good_checkpoint(tmp_path: Path) -> Path:
+    """A real checkpoint from a one-epoch run (made once per test that needs it)."""
+    with pytest.raises(SystemExit):
+        main(["train", str(CLUSTERS), "--runs-dir", str(tmp_path / "made"), "--epochs", "1"])
+    return next((tmp_path / "made").glob("*/checkpoints/last.npz"))
+
+
+def _truncated(tmp_path):
+    good = _good_checkpoint(tmp_path).read_bytes()
+    return write_bytes(tmp_path / "truncated.npz", good[: len(good) // 2])
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _foreign_npz(tmp_path):
+    path = tmp_path / "foreign.npz"
+    np.savez(path, weights=np.ones(3))
+    return path
+
+
+def _pickled_object_array(tmp_path):
+    path = tmp_path / "pickled.npz"
+    np.savez(path, evil=np.array([{"a": 1}, None], dtype=object))
+    return path
+
+
+def _pickled_inside_real_checkpoint(tmp_path):
+    good = _good_checkpoint(tmp_path)
+    path = tmp_path / "tampered.npz"
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([object()], dtype=object), allow_pickle=True)
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w") as dst:
+        arrays = [i for i in src.infolist() if i.filename.endswith(".npy") and "manifest" not in i.filename]
+        victim = arrays[0].filename  # an array the manifest refers to, replaced by a pickle
+        for item in src.infolist():
+            dst.writestr(item, buffer.getvalue() if item.filename == victim else src.read(item.filename))
+    return path
+
+
+# (id, argv builder, key words the message must contain)
+CASES = [
+    ("missing config file", lambda t: ["train", t / "nope.yaml"], ["nope.yaml"]),
+    ("yaml syntax error", lambda t: ["train", write(t / "bad.yaml", "data:\n  dataset: [mnist\n")], ["bad.yaml", "line"]),
+    ("empty config", lambda t: ["train", write(t / "empty.yaml", "")], ["empty"]),
+    ("non-mapping config", lambda t: ["train", write(t / "list.yaml", "- a\n- b\n")], ["list.yaml", "mapping"]),
+    ("unknown top-level key", lambda t: ["train", CLUSTERS, "--set", "optimiser.lr=0.1"], ["optimiser", "did you mean"]),
+    ("typo in a key", lambda t: ["train", CLUSTERS, "--set", "data.batchsize=8"], ["data.batchsize", "batch_size"]),
+    ("string where an int belongs", lambda t: ["train", CLUSTERS, "--set", "train.epochs='2'"], ["train.epochs", "string"]),
+    ("fractional epochs", lambda t: ["train", CLUSTERS, "--set", "train.epochs=2.5"], ["train.epochs", "2.5"]),
+    ("negative learning rate", lambda t: ["train", CLUSTERS, "--set", "optimizer.lr=-0.1"], ["optimizer.lr", "> 0"]),
+    ("NaN learning rate", lambda t: ["train", CLUSTERS, "--set", "optimizer.lr=.nan"], ["optimizer.lr", "nan"]),
+    ("batch size zero", lambda t: ["train", CLUSTERS, "--set", "data.batch_size=0"], ["data.batch_size", ">= 1"]),
+    ("momentum on adam", lambda t: ["train", write(t / "adam.yaml", CLUSTERS.read_text().replace("name: sgd", "name: adam\n  momentum: 0.9"))],
+     ["optimizer.momentum", "adam"]),
+    ("unknown dataset", lambda t: ["train", CLUSTERS, "--set", "data.dataset=cifar"], ["data.dataset", "cifar"]),
+    ("override without '='", lambda t: ["train", CLUSTERS, "--set", "optimizer.lr"], ["optimizer.lr", "="]),
+    ("unknown device", lambda t: ["train", CLUSTERS, "--device", "tpu"], ["device", "tpu"]),
+    ("wrong model size for the data", lambda t: ["train", CLUSTERS, "--set", "model.in_features=5"], ["model.in_features", "5", "2"]),
+    ("classification loss on regression data", lambda t: ["train", CONFIGS / "cubic.yaml", "--set", "loss.name=cross_entropy"],
+     ["loss.name", "regression"]),
+    ("lenet on point data", lambda t: ["train", CLUSTERS, "--set", "model.name=lenet", "--set", "model.hidden=null"], ["lenet"]),
+    ("missing MNIST files without download", lambda t: ["train", CONFIGS / "mlp.yaml", "--set", f"data.root='{t / 'empty-root'}'",
+                                                        "--set", "data.download=false"], ["mnist", "NETTRAIN_DATA"]),
+    ("resume from a missing checkpoint", lambda t: ["train", CLUSTERS, "--resume", t / "gone.npz"], ["gone.npz"]),
+    ("resume from a text file", lambda t: ["train", CLUSTERS, "--resume", write(t / "notes.npz", "hello")], ["notes.npz"]),
+    ("resume from a truncated checkpoint", lambda t: ["train", CLUSTERS, "--resume", _truncated(t)], ["truncated.npz"]),
+    ("eval a foreign npz", lambda t: ["eval", "--checkpoint", _foreign_npz(t)], ["foreign.npz", "not a nettrain"]),
+    ("eval a pickled object array", lambda t: ["eval", "--checkpoint", _pickled_object_array(t)], ["pickled.npz"]),
+    ("eval a checkpoint with a pickle slipped in", lambda t: ["eval", "--checkpoint", _pickled_inside_real_checkpoint(t)],
+     ["tampered.npz"]),
+    ("eval a missing checkpoint", lambda t: ["eval", "--checkpoint", t / "none.npz"], ["none.npz"]),
+    ("eval an unknown split", lambda t: ["eval", "--checkpoint", _good_checkpoint(t), "--split", "dev"], ["--split", "dev"]),
+    ("eval val without a val split", lambda t: ["eval", "--checkpoint", _good_checkpoint(t), "--split", "val"], ["val_split"]),
+    ("runs in a missing folder", lambda t: ["runs", "--runs-dir", t / "nowhere"], ["nowhere"]),
+    ("nesterov without momentum", lambda t: ["train", CLUSTERS, "--set", "optimizer.nesterov=true"], ["nesterov", "momentum"]),
+]
+
+
+@pytest.mark.parametrize("argv, words", [pytest.param(c[1], c[2], id=c[0]) for c in CASES])
+def test_bad_input_exits_2_with_one_clear_message(argv, words, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a stray default runs/ would appear here
+    runs = tmp_path / "runs"
+    args = [str(a) for a in argv(tmp_path)]
+    if args[0] == "train":
+        args += ["--runs-dir", str(runs)]
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2, (out, err)
+    assert "Traceback" not in err and "Traceback" not in out
+    message = " ".join(err.split())  # rich wraps long lines
+    for word in words:
+        assert word.lower() in message.lower(), (word, message)
+    assert not runs.exists() or not any(runs.iterdir()), "a run folder was created"
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(tmp_path, capsys):
+    if nettrain.cuda_is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", str(CLUSTERS), "--device", "cuda", "--runs-dir", str(tmp_path / "runs")])
+    assert exit_info.value.code == 2
+    assert "CuPy" in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "runs").exists()

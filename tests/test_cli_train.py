@@ -1,0 +1,205 @@
+"""End to end through the command line: train, eval --json, runs, exact
+resume, interrupts, crashes during a checkpoint write, divergence."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nettrain.checkpoint import read_checkpoint
+from nettrain.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+
+
+def run_cli(args, capsys):
+    """Run ``nettrain ARGS`` in-process; returns (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def only_run(runs_dir: Path) -> Path:
+    runs = [p for p in runs_dir.iterdir() if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def metrics(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def without_timing(records):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
+
+
+def test_train_clusters_writes_the_run_folder_and_plain_output(tmp_path, capsys):
+    code, out, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", "3"], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path)
+    assert run.name.startswith("clusters-")
+    assert (run / "config.yaml").exists()
+    assert (run / "checkpoints" / "last.npz").exists() and (run / "checkpoints" / "best.npz").exists()
+    records = metrics(run)
+    assert [r["kind"] for r in records] == ["epoch", "epoch", "epoch", "final"]
+    assert records[-1]["test_acc"] >= 0.99  # the tutorial's two clouds separate cleanly
+    # piped output: plain lines, no carriage returns, no escape codes
+    assert "\r" not in out and "\x1b" not in out
+    assert "train loss" in out and "done: test loss" in out
+
+
+def test_eval_json_prints_one_object_and_nothing_else(tmp_path, capsys):
+    code, _, err = run_cli(["train", CONFIGS / "clusters3.yaml", "--runs-dir", tmp_path, "--epochs", "4"], capsys)
+    assert code == 0, err
+    checkpoint = only_run(tmp_path) / "checkpoints" / "best.npz"
+    code, out, _ = run_cli(["eval", "--checkpoint", checkpoint, "--json"], capsys)
+    assert code == 0
+    result = json.loads(out)
+    assert out.count("\n") == 1
+    assert result["split"] == "test" and result["accuracy" if "accuracy" in result else "acc"] > 0.8
+    assert len(result["confusion_matrix"]) == 3 and sum(map(sum, result["confusion_matrix"])) == result["samples"]
+    code, out, _ = run_cli(["eval", "--checkpoint", checkpoint], capsys)
+    assert code == 0 and "confusion matrix" in out and "accuracy" in out
+
+
+def test_runs_lists_each_run(tmp_path, capsys):
+    run_cli(["train", CONFIGS / "linear.yaml", "--runs-dir", tmp_path, "--epochs", "2"], capsys)
+    code, out, _ = run_cli(["runs", "--runs-dir", tmp_path], capsys)
+    assert code == 0
+    assert "linear-" in out and "2/2" in out and "finished" in out
+
+
+@pytest.mark.parametrize("config, epochs", [("linear.yaml", 5), ("cubic.yaml", 5)])
+def test_regression_configs_train_and_report_mae(config, epochs, tmp_path, capsys):
+    code, out, err = run_cli(["train", CONFIGS / config, "--runs-dir", tmp_path, "--epochs", epochs], capsys)
+    assert code == 0, err
+    final = metrics(only_run(tmp_path))[-1]
+    assert "test_mae" in final and np.isfinite(final["test_loss"])
+
+
+def _params(checkpoint: Path):
+    return {k: np.asarray(v) for k, v in read_checkpoint(checkpoint)["model"].items()}
+
+
+def test_exact_resume_between_epochs_is_bit_identical(tmp_path, capsys):
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    common = ["--set", "model.dropout=0.2"]  # dropout: the engine's generator must resume too
+    assert run_cli(["train", CONFIGS / "clusters3.yaml", "--runs-dir", straight, "--epochs", 4, *common], capsys)[0] == 0
+    assert run_cli(["train", CONFIGS / "clusters3.yaml", "--runs-dir", split, "--epochs", 2, *common], capsys)[0] == 0
+    run = only_run(split)
+    code, _, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz", "--epochs", 4], capsys)
+    assert code == 0, err
+    a, b = _params(only_run(straight) / "checkpoints" / "last.npz"), _params(run / "checkpoints" / "last.npz")
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    # metrics.jsonl is append-only: the resumed run keeps the first part's final
+    # record; the epochs and the last final record match the straight run's.
+    straight_records, split_records = metrics(only_run(straight)), metrics(run)
+    assert [r["kind"] for r in split_records] == ["epoch", "epoch", "final", "epoch", "epoch", "final"]
+    epochs = lambda records: without_timing([r for r in records if r["kind"] == "epoch"])  # noqa: E731
+    assert epochs(straight_records) == epochs(split_records)
+    assert straight_records[-1] == split_records[-1]
+
+
+def test_resume_with_another_model_lists_the_differences(tmp_path, capsys):
+    run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", 1], capsys)
+    checkpoint = only_run(tmp_path) / "checkpoints" / "last.npz"
+    code, out, err = run_cli(["train", CONFIGS / "clusters.yaml", "--resume", checkpoint, "--set", "model.hidden=[8]",
+                              "--set", "data.batch_size=10"], capsys)
+    assert code == 2
+    assert "model.hidden" in err and "data.batch_size" in err and "Traceback" not in err
+
+
+def test_sigint_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
+    """A real SIGINT delivered during a step: the trainer finishes the step,
+    checkpoints mid-epoch, and the resumed run ends bit-identical."""
+    from nettrain.config import load_config
+    from nettrain.report import PlainReport
+    from nettrain.trainer import Run, Stopped, Trainer, build
+
+    settings = load_config(CONFIGS / "clusters3.yaml", ["model.dropout=0.1", "train.epochs=3"]).to_dict()
+
+    def trainer(folder, callbacks=()):
+        run = Run.create(folder, "t", "")
+        return Trainer(settings, build(settings), run, PlainReport(stream=open(os.devnull, "w")), callbacks)
+
+    reference = trainer(tmp_path / "a")
+    reference.fit()
+
+    def interrupt(metrics):
+        if metrics["step"] == 40:  # mid-epoch 2 (30 steps per epoch)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    stopped = trainer(tmp_path / "b", [interrupt])
+    with pytest.raises(Stopped) as info:
+        stopped.fit()
+    assert info.value.exit_code == 130 and "--resume" in str(info.value)
+    state = read_checkpoint(stopped.run.last)
+    assert state["step"] == 40 and state["epoch"] == 1
+
+    resumed = trainer(tmp_path / "c")
+    resumed.restore(state)
+    resumed.fit()
+    a, b = reference.c.model.state_dict(), resumed.c.model.state_dict()
+    for key in a:
+        np.testing.assert_array_equal(a[key].numpy(), b[key].numpy(), err_msg=key)
+    assert without_timing(reference.records) == without_timing(resumed.records)
+
+
+def _cli_process(args, **kwargs):
+    return subprocess.Popen(
+        [sys.executable, "-c", "from nettrain.cli import main; main()", *map(str, args)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,
+    )
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_through_the_cli_checkpoints_and_prints_the_resume_command(signum, code, tmp_path):
+    proc = _cli_process(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", 1000,
+                         "--set", "data.train_size=4000"])
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob("*/metrics.jsonl")):
+        time.sleep(0.05)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert "resume with:" in err and "--resume" in err and "Traceback" not in err
+    run = only_run(tmp_path)
+    assert read_checkpoint(run / "checkpoints" / "last.npz")["step"] > 0
+    assert metrics(run)[-1]["kind"] == "stopped"
+
+
+def test_crash_between_temp_write_and_rename_keeps_the_old_checkpoint(tmp_path):
+    from nettrain.checkpoint import write_atomic
+
+    target = tmp_path / "last.npz"
+    write_atomic({"format": "x", "value": np.arange(3)}, target)
+    script = (
+        "import os, numpy as np\n"
+        "from nettrain import checkpoint\n"
+        "os.replace = lambda *a: os._exit(9)  # the process dies right before the rename\n"
+        f"checkpoint.write_atomic({{'format': 'x', 'value': np.arange(5)}}, {str(target)!r})\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert result.returncode == 9
+    from nettrain.serialization import load
+
+    assert load(target)["value"].tolist() == [0, 1, 2]
+
+
+def test_diverging_loss_stops_with_a_message_naming_the_step(tmp_path, capsys):
+    code, out, err = run_cli(["train", CONFIGS / "cubic.yaml", "--runs-dir", tmp_path, "--set", "optimizer.name=sgd",
+                              "--set", "optimizer.lr=10.0"], capsys)
+    assert code == 1
+    assert "loss became" in err and "at step" in err and "Traceback" not in err
+    assert metrics(only_run(tmp_path))[-1]["kind"] == "stopped"
