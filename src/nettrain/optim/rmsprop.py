@@ -1,0 +1,68 @@
+"""RMSprop (with optional momentum and the centered variant), step for step
+as ``torch.optim.RMSprop``."""
+from __future__ import annotations
+
+from ..backend import get_array_module
+from .optimizer import Optimizer, check_hyperparameter
+
+
+def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha=0.99, eps=1e-8,
+                   weight_decay=0.0, momentum=0.0, centered=False):
+    """One RMSprop step on arrays, in place::
+
+        g = grad + weight_decay * param
+        square_avg = alpha * square_avg + (1 - alpha) * g * g
+        grad_avg = alpha * grad_avg + (1 - alpha) * g             (centered)
+        avg = sqrt(square_avg - grad_avg ** 2) + eps   if centered   else   sqrt(square_avg) + eps
+        buf = momentum * buf + g / avg;  param -= lr * buf       (momentum > 0)
+        param -= lr * g / avg                                     (otherwise)
+    """
+    xp = get_array_module(param)
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    square_avg *= alpha
+    square_avg += (1 - alpha) * grad * grad
+    if centered:
+        grad_avg *= alpha
+        grad_avg += (1 - alpha) * grad
+        avg = square_avg - grad_avg * grad_avg
+        xp.sqrt(avg, out=avg)
+    else:
+        avg = xp.sqrt(square_avg)
+    avg += eps
+    xp.divide(grad, avg, out=avg)  # avg now holds g / avg
+    if momentum > 0:
+        momentum_buffer *= momentum
+        momentum_buffer += avg
+        param -= lr * momentum_buffer
+    else:
+        avg *= lr
+        param -= avg
+
+
+class RMSprop(Optimizer):
+    """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)``."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+        check_hyperparameter(lr >= 0.0, f"Invalid learning rate: {lr}")
+        check_hyperparameter(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        check_hyperparameter(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        check_hyperparameter(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        check_hyperparameter(alpha >= 0.0, f"Invalid alpha value: {alpha}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    def _init_state(self, param, group):
+        xp = get_array_module(param.data)
+        state = {"step": 0, "square_avg": xp.zeros_like(param.data)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = xp.zeros_like(param.data)
+        if group["centered"]:
+            state["grad_avg"] = xp.zeros_like(param.data)
+        return state
+
+    def _update(self, param, grad, state, group):
+        state["step"] += 1
+        rmsprop_update(param, grad, state["square_avg"], state.get("grad_avg"), state.get("momentum_buffer"),
+                       group["lr"], group["alpha"], group["eps"], group["weight_decay"], group["momentum"],
+                       group["centered"])

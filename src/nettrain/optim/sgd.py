@@ -1,0 +1,56 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov momentum
+and weight decay, step for step as ``torch.optim.SGD``."""
+from __future__ import annotations
+
+from .optimizer import Optimizer, check_hyperparameter
+
+
+def sgd_update(param, grad, momentum_buffer, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    """One SGD step on arrays, in place on ``param`` (and the buffer).
+
+    ::
+
+        g = grad + weight_decay * param
+        buf = g                                   (first step)
+        buf = momentum * buf + (1 - dampening) * g    (later steps)
+        g = g + momentum * buf   if nesterov   else   buf
+        param -= lr * g
+
+    Returns the momentum buffer (``None`` without momentum); ``grad`` is never changed.
+    """
+    d_p = grad + weight_decay * param if weight_decay != 0 else grad
+    if momentum != 0:
+        if momentum_buffer is None:
+            momentum_buffer = d_p.copy()
+        else:
+            momentum_buffer *= momentum
+            momentum_buffer += d_p if dampening == 0 else (1 - dampening) * d_p
+        d_p = d_p + momentum * momentum_buffer if nesterov else momentum_buffer
+    param -= lr * d_p
+    return momentum_buffer
+
+
+class SGD(Optimizer):
+    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)``.
+
+    ``weight_decay`` is L2 regularisation (adds ``weight_decay * w`` to the
+    gradient); for L1 add ``nettrain.nn.utils.l1_penalty`` to the loss.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        check_hyperparameter(lr >= 0.0, f"Invalid learning rate: {lr}")
+        check_hyperparameter(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        check_hyperparameter(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        check_hyperparameter(not nesterov or (momentum > 0 and dampening == 0),
+                             "Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def _init_state(self, param, group):
+        return {"momentum_buffer": None}
+
+    def _update(self, param, grad, state, group):
+        state["momentum_buffer"] = sgd_update(
+            param, grad, state["momentum_buffer"], group["lr"], group["momentum"], group["dampening"],
+            group["nesterov"], group["weight_decay"],
+        )
