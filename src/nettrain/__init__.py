@@ -25,7 +25,9 @@ from .functions import (  # noqa: E402
     logsumexp, matmul, max, maximum, mean, min, minimum, mm, mv, norm, permute, relu, reshape,
     sigmoid, softmax, split, sqrt, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where,
 )
-from . import nn  # noqa: E402
+from . import nn, optim  # noqa: E402
+from . import models  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 bool = backend.bool_  # noqa: A001 - PyTorch's name: nettrain.bool
 long = int64
