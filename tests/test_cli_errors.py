@@ -106,6 +106,10 @@ CASES = [
 @pytest.mark.parametrize("argv, words", [pytest.param(c[1], c[2], id=c[0]) for c in CASES])
 def test_bad_input_exits_2_with_one_clear_message(argv, words, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a stray default runs/ would appear here
+    # No other data root may supply the files a case says are missing.
+    monkeypatch.delenv("NETTRAIN_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr("nettrain.data.datasets.SYSTEM_DATA_ROOT", tmp_path / "system")
     runs = tmp_path / "runs"
     args = [str(a) for a in argv(tmp_path)]
     if args[0] == "train":
