@@ -26,6 +26,18 @@ from ..errors import CheckpointError
 from ..tensor import Tensor, _to_array
 
 
+def zero_grads(parameters, set_to_none=True):
+    """Forget the gradients of ``parameters``: ``p.grad = None`` (PyTorch's
+    default), or fill them with zeros. Shared by Module and Optimizer."""
+    for p in parameters:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.data[...] = 0
+
+
 class Parameter(Tensor):
     """A Tensor that a Module registers as a learnable parameter.
 
@@ -252,13 +264,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.data[...] = 0
+        zero_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ devices and dtypes
 
