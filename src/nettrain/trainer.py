@@ -337,21 +337,30 @@ class Trainer:
     # -- one epoch
 
     def train_epoch(self, stop: _StopRequests):
-        model, optimizer, sums, objective = self.c.model, self.c.optimizer, self.progress, self.objective
+        model, sums = self.c.model, self.progress
         model.train()
         steps = len(self.loader)
         self.report.epoch_started(self.epoch + 1, steps, sums.steps)
         started = time.perf_counter() - sums.seconds
+        # A diverging run overflows before its loss turns inf/NaN; the check
+        # below reports that once, clearly, instead of NumPy warning per op.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._train_steps(stop, started)
+        sums.seconds = time.perf_counter() - started
+
+    def _train_steps(self, stop, started):
+        model, optimizer, sums, objective = self.c.model, self.c.optimizer, self.progress, self.objective
         for xb, yb in self.loader:
             out = model(Tensor._make(xb, False, None))
             loss = objective.loss(out, objective.targets(yb))
             total = loss + l1_penalty(model.parameters(), self.l1) if self.l1 else loss
             value = loss.item()
             if not math.isfinite(value):
+                kept = (f"its last good checkpoint is kept ({self.run.last})" if self.run.last.exists()
+                        else "no checkpoint had been written yet")
                 raise Stopped(
                     f"the loss became {value} at step {self.step + 1} (epoch {self.epoch + 1}); the run "
-                    f"stopped and its last good checkpoint is kept ({self.run.last}). Try a smaller "
-                    f"optimizer.lr or train.grad_clip.", 1,
+                    f"stopped and {kept}. Try a smaller optimizer.lr or set train.grad_clip.", 1,
                 )
             optimizer.zero_grad()
             total.backward()
@@ -372,7 +381,6 @@ class Trainer:
                 sums.seconds = time.perf_counter() - started
                 self.save(self.run.last)
                 raise Stopped(self._stopped_message(stop.signum), _StopRequests.SIGNALS[stop.signum])
-        sums.seconds = time.perf_counter() - started
 
     def _stopped_message(self, signum):
         name = signal.Signals(signum).name
