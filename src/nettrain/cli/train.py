@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich import box
 from rich.table import Table
 
 from ..errors import CheckpointError, UsageError
@@ -156,15 +157,18 @@ def _print_evaluation(result, data):
     console.print(table)
     matrix = result.get("confusion_matrix")
     if matrix:
-        names = getattr(data, "class_names", None) or [str(i) for i in range(len(matrix))]
-        confusion = Table(title="confusion matrix (rows: true class, columns: predicted)")
-        confusion.add_column("true")
-        for name in names:
-            confusion.add_column(name, justify="right")
-        confusion.add_column("accuracy", justify="right")
+        names = list(getattr(data, "classes", None) or [str(i) for i in range(len(matrix))])
+        width = len(str(max(max(row) for row in matrix)))
+        confusion = Table(title="confusion matrix (rows: true class, columns: predicted class)",
+                          box=box.SIMPLE_HEAD)  # no vertical rules: 10 classes fit in 80 columns
+        confusion.add_column("true class", no_wrap=True)
+        for i in range(len(names)):
+            confusion.add_column(str(i), justify="right", no_wrap=True, min_width=width)
+        confusion.add_column("acc", justify="right", no_wrap=True)
         for i, row in enumerate(matrix):
             acc = result["per_class_acc"][i]
-            confusion.add_row(names[i], *[str(v) for v in row], "-" if acc is None else f"{acc:.2%}")
+            label = names[i] if names[i] == str(i) else f"{i} {names[i]}"
+            confusion.add_row(label, *[str(v) for v in row], "-" if acc is None else f"{acc:.2%}")
         console.print(confusion)
 
 
