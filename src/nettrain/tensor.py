@@ -857,11 +857,14 @@ def randn(*shape, dtype=None, device=None, requires_grad=False):
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):
+    """Integers uniform on [low, high), from the seeded generator."""
     if high is None:
         low, high = 0, low
-    sample = (lambda g, s: g.integers(low, high, s)) if hasattr(backend.generators.cpu, "integers") else None
-    if device is not None and Device(device).type == "cuda":
-        sample = lambda g, s: g.randint(low, high, s)  # noqa: E731 - cupy's RandomState
+    def sample(generator, shape):
+        # numpy's Generator calls it integers(); cupy's RandomState, randint()
+        draw = generator.integers if hasattr(generator, "integers") else generator.randint
+        return draw(low, high, shape)
+
     return _random(sample, (tuple(size),), dtype, device, False, backend.DEFAULT_INT)
 
 
