@@ -223,6 +223,13 @@ class _Generators:
 generators = _Generators(0)
 
 
+def uniform(generator, shape):
+    """Uniform samples on [0, 1) from a device's generator (numpy's Generator
+    calls it ``random``, cupy's RandomState ``random_sample``)."""
+    draw = generator.random if hasattr(generator, "random") else generator.random_sample
+    return draw(shape)
+
+
 def manual_seed(seed: int):
     """Seed every random creation in nettrain (all devices)."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):

@@ -848,7 +848,7 @@ def _random(sample, shape, dtype, device, requires_grad, default=backend.DEFAULT
 
 def rand(*shape, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1), from the seeded generator (see ``manual_seed``)."""
-    return _random(lambda g, s: g.random(s), shape, dtype, device, requires_grad)
+    return _random(backend.uniform, shape, dtype, device, requires_grad)
 
 
 def randn(*shape, dtype=None, device=None, requires_grad=False):
