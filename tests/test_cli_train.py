@@ -164,7 +164,7 @@ def _cli_process(args, **kwargs):
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_signal_through_the_cli_checkpoints_and_prints_the_resume_command(signum, code, tmp_path):
+def test_signal_through_the_cli_checkpoints_and_prints_the_resume_command(signum, code, tmp_path, capsys):
     proc = _cli_process(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", 1000,
                          "--set", "data.train_size=4000"])
     deadline = time.time() + 60
@@ -177,6 +177,8 @@ def test_signal_through_the_cli_checkpoints_and_prints_the_resume_command(signum
     run = only_run(tmp_path)
     assert read_checkpoint(run / "checkpoints" / "last.npz")["step"] > 0
     assert metrics(run)[-1]["kind"] == "stopped"
+    code, listing, _ = run_cli(["runs", "--runs-dir", tmp_path], capsys)
+    assert code == 0 and "stopped" in listing and "test_acc" in listing  # best so far, unfinished
 
 
 def test_crash_between_temp_write_and_rename_keeps_the_old_checkpoint(tmp_path):

@@ -188,18 +188,14 @@ def runs_command(
         raise UsageError(f"--runs-dir: {runs_dir} is not a folder (no runs yet? `nettrain train CONFIG` makes one)")
     table = Table(title=f"runs in {runs_dir}")
     for column in ("run", "dataset / model", "epochs", "best", "status"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "run")  # a run's name is what you copy
     count = 0
     for folder in sorted(p for p in runs_dir.iterdir() if (p / "config.yaml").exists()):
         count += 1
         records = MetricsLog(folder / "metrics.jsonl").read()
         epochs = [r for r in records if r.get("kind") == "epoch"]
         planned, what = _run_config_summary(folder / "config.yaml")
-        best = "-"
-        best_row = next((r["best"] for r in reversed(records) if r.get("best")), None)
-        if best_row:
-            value = best_row["value"]
-            best = f"{best_row['metric']} {value:.2%}" if best_row["metric"].endswith("acc") else f"{best_row['metric']} {value:.4f}"
+        best = _best_metric(epochs)
         last = records[-1] if records else {}
         if last.get("kind") == "final":
             status = "finished"
@@ -213,6 +209,17 @@ def runs_command(
         console.print(f"no runs in {runs_dir}", highlight=False)
         return
     console.print(table)
+
+
+def _best_metric(epochs: list[dict]) -> str:
+    """The best evaluation figure over a run's epoch records (accuracy, or the
+    loss for regression), from the records alone: finished or not."""
+    for key, pick, fmt in (("val_acc", max, "{:.2%}"), ("test_acc", max, "{:.2%}"),
+                           ("val_loss", min, "{:.4f}"), ("test_loss", min, "{:.4f}")):
+        values = [r[key] for r in epochs if r.get(key) is not None]
+        if values:
+            return f"{key} {fmt.format(pick(values))}"
+    return "-"
 
 
 def _run_config_summary(path: Path):
