@@ -177,6 +177,17 @@ def to_host(array) -> np.ndarray:
     return np.asarray(array)
 
 
+def scatter_add(out, index, values):
+    """``out[index] += values`` with repeated indices accumulating (NumPy's
+    ``add.at``; CuPy spells it ``cupyx.scatter_add``)."""
+    if isinstance(out, np.ndarray):
+        np.add.at(out, index, values)
+    else:
+        import cupyx  # noqa: PLC0415 - only reached with cupy arrays
+
+        cupyx.scatter_add(out, index, values)
+
+
 def array_module_for(device):
     device = Device(device)
     return np if device.type == "cpu" else cupy_module()

@@ -4,7 +4,7 @@ share its version counter, so an in-place change through either is seen."""
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import get_array_module
+from ..backend import get_array_module, scatter_add
 
 
 class Reshape(Function):
@@ -82,7 +82,7 @@ class GetItem(Function):
         if _is_basic(self.index):
             out[self.index] = grad
         else:
-            xp.add.at(out, self.index, grad)
+            scatter_add(out, self.index, grad)
         return out
 
 
