@@ -19,6 +19,7 @@ so a crash or kill at any moment leaves the previous file intact.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from .errors import CheckpointError
@@ -31,12 +32,26 @@ SUFFIX = ".npz"
 
 def write_atomic(obj, path) -> Path:
     """Save ``obj`` to ``path`` so that ``path`` is never seen half-written."""
+    return _replace_atomic(path, lambda f: save(obj, f))
+
+
+def copy_atomic(source, path) -> Path:
+    """Copy a checkpoint file to ``path``, just as atomically."""
+    def copy(f):
+        with open(source, "rb") as src:
+            shutil.copyfileobj(src, f)
+
+    return _replace_atomic(path, copy)
+
+
+def _replace_atomic(path, write) -> Path:
+    """Temporary file in the same folder, ``write(file)``, fsync, rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
-            save(obj, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import backend
 from .autograd import no_grad
-from .checkpoint import FORMAT, SUFFIX, VERSION, write_atomic
+from .checkpoint import FORMAT, SUFFIX, VERSION, copy_atomic, write_atomic
 from .data import build_data
 from .errors import ConfigError, UsageError
 from .models import build_model
@@ -210,7 +210,7 @@ def evaluate(model, objective: Objective, data, split: str, device, batch_size=1
             pairs = backend.to_host(objective.labels(yb)) * classes + backend.to_host(objective.predictions(out.data))
             matrix += np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
     model.train(was_training)
-    result = sums.summary(split, objective.task, objective.name)
+    result = sums.summary(split, objective.task)
     result[f"{split}_samples"] = sums.count
     if matrix is not None:
         result["confusion_matrix"] = matrix.tolist()
@@ -321,7 +321,6 @@ class Trainer:
         self.grad_clip = train.get("grad_clip")
         self.l1 = train.get("l1") or 0.0
         data = components.data
-        self.task = data.task
         self.objective = Objective(components.loss_name, components.loss_options, data.task)
         self.eval_split = "val" if data.val is not None else "test"
         self.loader = data.loader(
@@ -401,7 +400,7 @@ class Trainer:
             while self.epoch < self.epochs:
                 self.train_epoch(stop)
                 row = {"kind": "epoch", "epoch": self.epoch + 1, "step": self.step}
-                row.update(self.progress.summary("train", self.task, self.c.loss_name))
+                row.update(self.progress.summary("train", self.objective.task))
                 row["lr"] = self.c.optimizer.param_groups[0]["lr"]
                 if (self.epoch + 1) % self.config["train"]["eval_every"] == 0 or self.epoch + 1 == self.epochs:
                     row.update(self.evaluate(self.eval_split))
@@ -418,7 +417,12 @@ class Trainer:
                 if stop.signum is not None:
                     raise Stopped(self._stopped_message(stop.signum), _StopRequests.SIGNALS[stop.signum])
         final = {"kind": "final", "epoch": self.epoch, "step": self.step}
-        final.update(self.evaluate("test"))
+        last = self.records[-1] if self.records else {}
+        if last.get("kind") == "epoch" and last.get("epoch") == self.epoch and "test_loss" in last:
+            # no val split: the last epoch was already evaluated on test
+            final.update({k: v for k, v in last.items() if k.startswith("test_")})
+        else:
+            final.update(self.evaluate("test"))
         if self.best is not None:
             final["best"] = self.best
         log.append(final)
@@ -428,7 +432,7 @@ class Trainer:
 
     def _track_best(self, row) -> bool:
         split = self.eval_split
-        key, better = (f"{split}_acc", max) if self.task != "regression" else (f"{split}_loss", min)
+        key, better = (f"{split}_acc", max) if self.objective.task != "regression" else (f"{split}_loss", min)
         if key not in row:
             return False
         if self.best is None or better(row[key], self.best["value"]) != self.best["value"]:
@@ -441,11 +445,10 @@ class Trainer:
         last_epoch = self.epoch == self.epochs
         if self.epoch % train["checkpoint_every"] and not last_epoch:
             return
-        self.save(self.run.last)
+        self.save(self.run.last)  # serialised once; best and the stamped copy are file copies
         if improved:
-            self.save(self.run.best)
-        stamped = self.run.checkpoints / f"epoch-{self.epoch:04d}{SUFFIX}"
-        self.save(stamped)
+            copy_atomic(self.run.last, self.run.best)
+        copy_atomic(self.run.last, self.run.checkpoints / f"epoch-{self.epoch:04d}{SUFFIX}")
         kept = sorted(self.run.checkpoints.glob(f"epoch-*{SUFFIX}"))
         for old in kept[: max(0, len(kept) - train["keep_last"])]:
             old.unlink()
@@ -502,7 +505,7 @@ class _EpochSums:
         self.count += n
         self.steps += 1
 
-    def summary(self, split, task, loss_name) -> dict:
+    def summary(self, split, task) -> dict:
         n = max(self.count, 1)
         out = {f"{split}_loss": self.loss_sum / n}
         if task == "regression":
