@@ -1,4 +1,5 @@
-"""Shared test setup: the ``gpu`` marker, seeding, and the real-data folder."""
+"""Shared test setup: the ``gpu`` marker, seeding, the real-data folder, and
+``run_cli`` (``from conftest import run_cli``)."""
 from __future__ import annotations
 
 import os
@@ -34,3 +35,13 @@ def real_data_root(monkeypatch):
         pytest.skip("real MNIST not found (set NETTRAIN_DATA or provide ../shared/data)")
     monkeypatch.setenv("NETTRAIN_DATA", root)
     return Path(root)
+
+
+def run_cli(args, capsys):
+    """Run ``nettrain ARGS`` in-process; returns (exit code, stdout, stderr)."""
+    from nettrain.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err

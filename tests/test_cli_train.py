@@ -15,17 +15,10 @@ import pytest
 
 from nettrain.checkpoint import read_checkpoint
 from nettrain.cli import main
+from conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
-
-
-def run_cli(args, capsys):
-    """Run ``nettrain ARGS`` in-process; returns (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 def only_run(runs_dir: Path) -> Path:

@@ -85,10 +85,7 @@ def build(config: dict, device=None, transform_state=None, source="config") -> C
 
     loss_cfg = dict(config["loss"])
     loss_name = loss_cfg.pop("name")
-    _check_loss_fits_data(loss_name, bundle, source)
-    model_cfg = dict(config["model"])
-    model_name = model_cfg.pop("name")
-    model_cfg = _fill_model_sizes(model_name, model_cfg, bundle, loss_name, source)
+    model_name, model_cfg = model_arguments(config, bundle, source)
     model = build_model(model_name, **model_cfg)
     model.to(device)
 
@@ -99,6 +96,16 @@ def build(config: dict, device=None, transform_state=None, source="config") -> C
         sched_cfg = dict(config["scheduler"])
         scheduler = SCHEDULERS[sched_cfg.pop("name")](optimizer, **sched_cfg)
     return Components(bundle, model, loss_name, loss_cfg, optimizer, scheduler, device)
+
+
+def model_arguments(config: dict, bundle, source="config") -> tuple[str, dict]:
+    """The model's name and keyword arguments, sizes filled in from the data
+    set, after checking that the loss and the model fit the data (ConfigError
+    otherwise). ``bundle`` may be a probe (``build_data(..., probe=True)``)."""
+    _check_loss_fits_data(config["loss"]["name"], bundle, source)
+    model_cfg = dict(config["model"])
+    model_name = model_cfg.pop("name")
+    return model_name, _fill_model_sizes(model_name, model_cfg, bundle, config["loss"]["name"], source)
 
 
 def _check_loss_fits_data(loss_name, bundle, source):

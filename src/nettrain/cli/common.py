@@ -15,3 +15,5 @@ app = typer.Typer(
 # soft_wrap: long paths and commands stay on one line, so they can be copied.
 console = Console(soft_wrap=True)
 console_err = Console(stderr=True, soft_wrap=True)
+
+SET_HELP = "Override a config key, e.g. --set optimizer.lr=0.05 (repeatable; values are YAML)."

@@ -11,7 +11,7 @@ from rich import box
 from rich.table import Table
 
 from ..errors import CheckpointError, UsageError
-from .common import app, console, console_err
+from .common import SET_HELP, app, console, console_err
 
 
 @app.command("train")
@@ -19,7 +19,7 @@ def train_command(
     config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml."),
     set_: Optional[List[str]] = typer.Option(
         None, "--set", metavar="KEY=VALUE",
-        help="Override a config key, e.g. --set optimizer.lr=0.05 (repeatable; values are YAML).",
+        help=SET_HELP,
     ),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or cuda:N (overrides the config)."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue a run from its checkpoint."),

@@ -77,13 +77,15 @@ class DataBundle:
         )
 
 
-def _raw_splits(name: str, cfg: dict, seed: int):
+def _raw_splits(name: str, cfg: dict, seed: int, probe: bool = False):
     """{"train": (x, y), "test": (x, y)} before transforms, plus where they came from."""
     if name in SYNTHETIC_DATASETS:
         splits = make_synthetic(name, cfg.get("train_size"), cfg.get("test_size"), cfg.get("noise"), seed)
         return splits, f"synthetic {name} (seed {seed})"
     if cfg.get("noise") is not None:
         raise ConfigError(f"data.noise applies to the synthetic data sets only, not {name}")
+    if probe:
+        return _probe_images(name, cfg), "stand-in images (no files read)"
     splits, folder = {}, None
     for split, size_key in (("train", "train_size"), ("test", "test_size")):
         images, labels, folder = load_split(name, split, cfg.get("root"), cfg.get("download", True))
@@ -97,11 +99,35 @@ def _raw_splits(name: str, cfg: dict, seed: int):
     return splits, str(folder)
 
 
-def build_data(cfg_data: dict, seed: int = 0, transform_state: dict | None = None) -> DataBundle:
+def _probe_images(name: str, cfg: dict) -> dict:
+    """A few random images of the data set's shape and its labels: what a
+    probe transforms instead of the real files. The size limits are checked
+    against the real split sizes, as loading would."""
+    info = IMAGE_DATASETS[name]
+    rng = np.random.default_rng(0)
+    splits = {}
+    for split, size_key in (("train", "train_size"), ("test", "test_size")):
+        size = info.split_sizes[split]
+        limit = cfg.get(size_key)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= size):
+            raise ConfigError(f"data.{size_key} for {name} must be an integer in 1..{size}, got {limit!r}")
+        count = 2 * len(info.classes)
+        images = rng.integers(0, 256, (count, *info.image_shape), dtype=np.uint8)
+        splits[split] = (to_float_images(images), np.arange(count, dtype=np.int64) % len(info.classes))
+    return splits
+
+
+def build_data(cfg_data: dict, seed: int = 0, transform_state: dict | None = None,
+               probe: bool = False) -> DataBundle:
     """Turn a config's ``data:`` section into a DataBundle.
 
     ``transform_state`` (a bundle's ``transform_state``, e.g. from a
     checkpoint) reuses saved statistics instead of computing them again.
+    ``probe=True`` reads and downloads nothing: MNIST-like sets are stand-in
+    random images of the right shape (synthetic sets are drawn as usual), so
+    the bundle's shapes, task and classes are right but not its numbers; the
+    validation split is not carved out of the stand-ins. For checking a
+    config and sizing a model without the data.
     """
     if not isinstance(cfg_data, dict):
         raise ConfigError(f"data: must be a mapping, got {cfg_data!r}")
@@ -118,8 +144,13 @@ def build_data(cfg_data: dict, seed: int = 0, transform_state: dict | None = Non
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"data.batch_size must be an integer >= 1, got {batch_size!r}")
 
-    splits, source = _raw_splits(name, cfg, seed)
-    train, val = split_validation(*splits["train"], cfg.get("val_split"), seed)
+    splits, source = _raw_splits(name, cfg, seed, probe)
+    if probe and name in IMAGE_DATASETS:
+        real = cfg.get("train_size") or IMAGE_DATASETS[name].split_sizes["train"]
+        split_validation(np.arange(real), np.arange(real), cfg.get("val_split"), seed)  # its checks only
+        train, val = splits["train"], None
+    else:
+        train, val = split_validation(*splits["train"], cfg.get("val_split"), seed)
 
     if name in IMAGE_DATASETS:
         info = IMAGE_DATASETS[name]

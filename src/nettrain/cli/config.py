@@ -1,0 +1,75 @@
+"""``nettrain config show|check``: the resolved config, and checking one
+without building or downloading anything.
+
+    nettrain config show configs/lenet.yaml --set optimizer.lr=0.05
+    nettrain config check configs/lenet.yaml
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .common import SET_HELP, app, console
+
+config_app = typer.Typer(
+    help="Print a config with every default filled in, or check one without training.",
+    no_args_is_help=True,
+)
+app.add_typer(config_app, name="config")
+
+
+def checked_config(config: Path, overrides) -> tuple:
+    """(resolved config dict, the probe DataBundle): the schema's checks, then
+    the checks that need the data set's shapes (loss and model against the
+    data), on stand-in data: nothing is read, downloaded or written."""
+    from ..config import load_config
+    from ..data import build_data
+    from ..trainer import model_arguments
+
+    settings = load_config(config, list(overrides or [])).to_dict()
+    bundle = build_data(settings["data"], seed=settings["seed"], probe=True)
+    model_arguments(settings, bundle, source=str(config))
+    return settings, bundle
+
+
+@config_app.command("show")
+def show_command(
+    config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE", help=SET_HELP),
+):
+    """Print the fully resolved config as YAML: defaults filled in, overrides
+    applied; what a run folder's config.yaml would hold.
+
+    Examples:
+
+        nettrain config show configs/lenet.yaml
+
+        nettrain config show configs/clusters.yaml --set optimizer.lr=0.05 > mine.yaml
+    """
+    from ..config import load_config
+
+    sys.stdout.write(load_config(config, list(set_ or [])).to_yaml())
+
+
+@config_app.command("check")
+def check_command(
+    config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE", help=SET_HELP),
+):
+    """Check a config (keys, types, ranges, and that the loss and the model fit
+    the data set) and exit 0, or print the problem and exit 2. Reads no data
+    files, downloads nothing, builds no model, writes nothing.
+
+    Example:
+
+        nettrain config check configs/lenet.yaml --set data.batch_size=128
+    """
+    settings, bundle = checked_config(config, set_)
+    console.print(
+        f"{config}: ok ({settings['data']['dataset']} / {settings['model']['name']}, "
+        f"{settings['optimizer']['name']}, {settings['train']['epochs']} epoch(s))",
+        highlight=False, markup=False,
+    )
