@@ -33,7 +33,7 @@ class DataLoader:
     """
 
     def __init__(self, x, y, batch_size: int, shuffle: bool = True, drop_last: bool = False,
-                 seed: int = 0, device="cpu"):
+                 seed: int = 0, device="cpu", augment=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise DataError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         if len(x) != len(y):
@@ -48,6 +48,9 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = int(seed)
+        # augment(xb, sample_indices, epoch) -> xb: random draws keyed by sample, not by batch
+        # (data/augment.py), so it adds no state of its own to save.
+        self.augment = augment
         self.epoch = 0
         self.position = 0  # batches of the current epoch already handed out
 
@@ -71,10 +74,13 @@ class DataLoader:
         for b in range(self.position, len(self)):
             start, stop = b * self.batch_size, min((b + 1) * self.batch_size, self.num_samples)
             if order is None:
+                index = None
                 xb, yb = self.x[start:stop], self.y[start:stop]
             else:
                 index = order[start:stop]
                 xb, yb = xp.take(self.x, index, axis=0), xp.take(self.y, index, axis=0)
+            if self.augment:
+                xb = self.augment(xb, xp.arange(start, stop) if index is None else index, self.epoch)
             # Counted before the batch is handed out: a state saved while the
             # caller works on this batch resumes with the next one.
             self.position = b + 1
