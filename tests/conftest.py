@@ -1,8 +1,11 @@
-"""Shared test setup: the ``gpu`` marker, seeding, the real-data folder, and
-``run_cli`` (``from conftest import run_cli``)."""
+"""Shared test setup: the ``gpu`` marker, the ``mpiexec`` fixture, seeding, the
+real-data folder, and ``run_cli`` (``from conftest import run_cli``)."""
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def mpiexec() -> str:
+    """The MPI launcher next to this Python (the ``mpi`` extra puts it in the
+    venv) or on PATH, with mpi4py importable; else a skip. Tests that use it
+    are marked ``mpi``."""
+    path = shutil.which("mpiexec", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if path is None or importlib.util.find_spec("mpi4py") is None:
+        pytest.skip('needs mpi4py and mpiexec: pip install -e ".[mpi]"')
+    return path
 
 
 @pytest.fixture(autouse=True)

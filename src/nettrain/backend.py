@@ -241,6 +241,39 @@ def uniform(generator, shape):
     return draw(shape)
 
 
+class batch_rows:
+    """``with batch_rows(first, end, total):`` this process computes rows
+    ``[first, end)`` of a global batch of ``total`` samples (data-parallel
+    training). Per-sample draws (dropout masks, see :func:`sample_uniform`)
+    then draw for the whole global batch and keep these rows: a sample's
+    mask depends on its place in the global batch, never on how many
+    processes share it, and every process's generator stays in step."""
+
+    current = None  # (first, end, total) while a data-parallel step runs
+
+    def __init__(self, first: int, end: int, total: int):
+        self.rows = (int(first), int(end), int(total))
+
+    def __enter__(self):
+        self._previous, batch_rows.current = batch_rows.current, self.rows
+        return self
+
+    def __exit__(self, *exc):
+        batch_rows.current = self._previous
+        return False
+
+
+def sample_uniform(generator, shape):
+    """``uniform(generator, shape)`` for per-sample draws along axis 0: in one
+    process exactly that; inside ``batch_rows`` the global batch's draw, this
+    process's rows."""
+    rows = batch_rows.current
+    if rows is None or len(shape) == 0 or shape[0] != rows[1] - rows[0]:
+        return uniform(generator, shape)
+    first, end, total = rows
+    return uniform(generator, (total,) + tuple(shape[1:]))[first:end]
+
+
 def manual_seed(seed: int):
     """Seed every random creation in nettrain (all devices)."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):

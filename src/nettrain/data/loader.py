@@ -9,6 +9,11 @@ one would have, bit for bit, whatever happened in between.
 Speed: the data sit in one contiguous array (on the GPU when the device is
 cuda, copied there once); each batch is one ``take`` along axis 0 with a
 slice of the permutation. No per-sample Python.
+
+Data-parallel training (``shard``): each of N processes takes its own
+contiguous part of every batch of the same permutation, so the order needs
+no communication and the state (global batches handed out) does not
+depend on N.
 """
 from __future__ import annotations
 
@@ -53,6 +58,8 @@ class DataLoader:
         self.augment = augment
         self.epoch = 0
         self.position = 0  # batches of the current epoch already handed out
+        self.shard_rank, self.num_shards = 0, 1
+        self.batch_rows = (0, 0, 0)  # the last batch: (first row, end row, global batch size)
 
     def __len__(self):
         if self.drop_last:
@@ -73,6 +80,7 @@ class DataLoader:
         xp = get_array_module(self.x)
         for b in range(self.position, len(self)):
             start, stop = b * self.batch_size, min((b + 1) * self.batch_size, self.num_samples)
+            start, stop = self._shard_of(start, stop)
             if order is None:
                 index = None
                 xb, yb = self.x[start:stop], self.y[start:stop]
@@ -86,6 +94,21 @@ class DataLoader:
             self.position = b + 1
             yield xb, yb
         self.epoch, self.position = self.epoch + 1, 0
+
+    def shard(self, rank: int, num_shards: int):
+        """From now on hand out only part ``rank`` of ``num_shards`` of every
+        batch: rows ``[n*rank//num_shards, n*(rank+1)//num_shards)`` of a
+        batch of n samples (sizes differ by at most one; a part may be empty
+        when n < num_shards). ``batch_rows`` tells which part the last batch was."""
+        if not 0 <= rank < num_shards:
+            raise ValueError(f"shard {rank} of {num_shards} does not exist")
+        self.shard_rank, self.num_shards = int(rank), int(num_shards)
+
+    def _shard_of(self, start, stop):
+        n = stop - start
+        first, end = n * self.shard_rank // self.num_shards, n * (self.shard_rank + 1) // self.num_shards
+        self.batch_rows = (first, end, n)
+        return start + first, start + end
 
     def set_epoch(self, epoch: int):
         """Start the next loop at the beginning of ``epoch``."""

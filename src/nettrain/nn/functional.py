@@ -58,7 +58,7 @@ def dropout(input, p=0.5, training=True):  # noqa: A002
         return input
     generator = backend.generators.for_device(input.device)
     xp = backend.get_array_module(input.data)
-    keep = backend.uniform(generator, input.shape) >= p
+    keep = backend.sample_uniform(generator, input.shape) >= p  # rows: samples
     mask = xp.asarray(keep, dtype=input.dtype) * input.dtype.type(1.0 / (1.0 - p))
     return input * Tensor._make(mask, False, None)
 

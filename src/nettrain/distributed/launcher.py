@@ -1,0 +1,67 @@
+"""Is this process one of several started by an MPI launcher? Read from the
+environment alone, without importing mpi4py.
+
+Every launcher tells the processes it starts who they are through
+environment variables (``mpiexec`` of MPICH / Intel MPI: ``PMI_RANK``,
+``PMI_SIZE``; Open MPI: ``OMPI_COMM_WORLD_*``; Slurm's ``srun --mpi=pmix``:
+``PMIX_RANK`` and ``SLURM_STEP_NUM_TASKS``). A plain ``nettrain train``
+finds none of them, and then nothing distributed happens: mpi4py is not
+even imported.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Mapping, Optional
+
+
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    """What the launcher told this process: which launcher, this process's
+    rank, the number of processes (None where the launcher does not say, as
+    PMIx does not; MPI tells once it is initialised) and the rank among the
+    processes on this machine (which GPU to take)."""
+
+    launcher: str
+    rank: int
+    size: Optional[int]
+    local_rank: Optional[int]
+
+    @property
+    def is_several(self) -> bool:
+        """More than one process (or an unknown number, to be asked of MPI)."""
+        return self.size is None or self.size > 1
+
+
+# (launcher, rank variable, size variables (first one set wins), local rank variables).
+# Open MPI first: its launcher also sets PMIX_RANK.
+LAUNCHERS = (
+    ("Open MPI", "OMPI_COMM_WORLD_RANK", ("OMPI_COMM_WORLD_SIZE",), ("OMPI_COMM_WORLD_LOCAL_RANK",)),
+    ("MVAPICH2", "MV2_COMM_WORLD_RANK", ("MV2_COMM_WORLD_SIZE",), ("MV2_COMM_WORLD_LOCAL_RANK",)),
+    ("MPICH / Intel MPI (PMI)", "PMI_RANK", ("PMI_SIZE",), ("MPI_LOCALRANKID", "SLURM_LOCALID")),
+    ("PMIx (Slurm srun --mpi=pmix, PRRTE)", "PMIX_RANK",
+     ("SLURM_STEP_NUM_TASKS", "SLURM_NTASKS"), ("SLURM_LOCALID", "PMIX_LOCAL_RANK")),
+)
+
+
+def detect_launcher(environ: Mapping[str, str] = None) -> Optional[Launch]:
+    """The launcher that started this process, or None for a plain process."""
+    environ = os.environ if environ is None else environ
+    for name, rank_var, size_vars, local_vars in LAUNCHERS:
+        rank = _integer(environ, rank_var)
+        if rank is None:
+            continue
+        size = next((v for v in (_integer(environ, s) for s in size_vars) if v is not None), None)
+        local = next((v for v in (_integer(environ, s) for s in local_vars) if v is not None), None)
+        return Launch(name, rank, size, local)
+    return None
+
+
+def _integer(environ, name):
+    value = environ.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
