@@ -153,6 +153,37 @@ def test_in_place_change_to_a_saved_output_is_detected():
         out.backward()
 
 
+def test_changing_where_condition_after_forward_is_detected():
+    """The issue's example: the gradient used to come out [0, 0, 1] silently."""
+    x = nt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = nt.tensor([True, False, True])
+    y = nt.where(c, x, 0.0)
+    c[0] = False
+    with pytest.raises(RuntimeError, match="modified by an in-place operation: input 0 of WhereBackward"):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_changing_loss_targets_after_forward_is_detected(loss):
+    logits = nt.randn(3, 4, requires_grad=True)
+    target = nt.tensor([0, 3, 1])
+    out = getattr(nt.nn.functional, loss)(logits, target)
+    target[1] = 2
+    with pytest.raises(RuntimeError, match="modified by an in-place operation: input 1"):
+        out.backward()
+
+
+def test_in_place_on_a_graph_tensor_then_on_its_new_value_is_detected():
+    w = nt.tensor([0.5, 2.0], requires_grad=True)
+    y = w * 1
+    y.clamp_(-1, 1)  # recorded: y is now the clamp's output
+    z = (y * y).sum()  # saves the clamped y
+    with nt.no_grad():
+        y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        z.backward()
+
+
 def test_in_place_through_a_view_is_detected():
     w = nt.randn(4, requires_grad=True)
     x = nt.randn(4)

@@ -30,11 +30,12 @@ class _WrongSquare(Function):
     single_input = True
 
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return x * x
 
     def backward(self, grad):
-        return grad * self.x  # should be 2 * x
+        (x,) = self.saved
+        return grad * x  # should be 2 * x
 
 
 def test_gradcheck_reports_the_worst_element_of_a_wrong_backward():
@@ -69,4 +70,70 @@ def test_gradcheck_command_unknown_filter_exits_2(capsys):
     assert "matches no case" in capsys.readouterr().err
 
 
-del np
+
+# --------------------------------------------------------------------------- saved-for-backward protection
+
+
+def _tensors_a_case_holds(fn, inputs, out):
+    """The tensors a user could still change after forward: the case's inputs,
+    the constants its function closes over (where's condition, a loss's
+    targets), and the output."""
+    held = list(inputs) + [out]
+    for cell in getattr(fn, "__closure__", None) or ():
+        if isinstance(cell.cell_contents, nt.Tensor):
+            held.append(cell.cell_contents)
+    return held
+
+
+def _change_in_place(t):
+    with nt.no_grad():
+        if t.dtype == nt.bool:
+            t[...] = ~t.data
+        elif t.dtype.kind in "iu":
+            t[...] = t.data.max() - t.data
+        else:
+            t.mul_(1.5).add_(0.25)
+
+
+def _forward_backward(case_, change=None):
+    """Build the case, run forward, optionally change held tensor ``change``
+    (an index into ``_tensors_a_case_holds``) in place, then backward."""
+    nt.manual_seed(0)  # cases that draw (dropout) draw the same at every build
+    fn, inputs, _ = case_.make(np.random.default_rng(0), "cpu")
+    out = fn(*inputs)
+    held = _tensors_a_case_holds(fn, inputs, out)
+    if change is not None:
+        _change_in_place(held[change])
+    out.backward(nt.from_numpy(np.random.default_rng(1).standard_normal(out.shape)))
+    return [None if t.grad is None else t.grad.numpy().copy() for t in inputs if t.requires_grad], len(held)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_in_place_change_after_forward_raises_or_leaves_the_gradient_unchanged(name):
+    """For every registry case and every tensor the user still holds after
+    forward: changing it in place either makes backward raise PyTorch's
+    error (the op saved it) or leaves every gradient as it was (no op reads
+    it). A silently different gradient means an op reads a value it did
+    not declare with save_for_backward."""
+    expected, n_held = _forward_backward(CASES[name])
+    for k in range(n_held):
+        try:
+            grads, _ = _forward_backward(CASES[name], change=k)
+        except RuntimeError as exc:
+            assert "modified by an in-place operation" in str(exc)
+            continue
+        for g, e in zip(grads, expected):
+            np.testing.assert_allclose(g, e, err_msg=f"{name}: changing held tensor {k} changed a gradient silently")
+
+
+@pytest.mark.parametrize("name", ["where", "cross_entropy (none)", "nll_loss", "max dim", "max_pool2d 2x2"])
+def test_cases_whose_saved_values_hid_outside_the_inputs_now_raise(name):
+    """Where's condition, the losses' targets, max's and max_pool's outputs:
+    each case has some held tensor whose change must raise."""
+    raised = 0
+    for k in range(_forward_backward(CASES[name])[1]):
+        try:
+            _forward_backward(CASES[name], change=k)
+        except RuntimeError:
+            raised += 1
+    assert raised >= 1

@@ -37,7 +37,8 @@ def test_a_float32_training_step_never_upcasts():
     stack = [loss.grad_fn]
     while stack:
         node = stack.pop()
-        saved += [v for v in vars(node).values() if isinstance(v, np.ndarray) and v.dtype.kind == "f"]
+        kept = [*vars(node).values(), *node.saved]  # derived values and save_for_backward's
+        saved += [v for v in kept if isinstance(v, np.ndarray) and v.dtype.kind == "f"]
         stack += [p for p in node.parents if p is not None and not isinstance(p, nt.Tensor)]
     assert len(saved) >= 10 and all(a.dtype == np.float32 for a in saved)
     loss.backward()

@@ -6,23 +6,41 @@ both working on raw arrays (NumPy or CuPy)::
 
     class Mul(Function):
         def forward(self, x, y):
-            self.x, self.y = x, y          # saved for backward
+            self.save_for_backward(x, y)   # what backward reads, said once
             return x * y
+
         def backward(self, grad):
-            return grad * self.y, grad * self.x   # one gradient per input
+            x, y = self.saved                    # the arrays saved above
+            return grad * y, grad * x            # one gradient per input
 
-``Function.apply(*tensors)`` runs ``forward`` and, when gradients are
-enabled and some input requires one, records the call as a node of the
-graph. ``backward`` receives ``self.needs_input_grad`` and returns ``None``
-for inputs nobody needs a gradient for, so no work is spent on them.
+The protocol, all of it:
 
-Broadcasting is undone in ONE place, :func:`sum_to`, which the backward pass
-applies to every gradient whose shape differs from its input's shape.
+- ``forward(*arrays, **options)`` returns the output array. Arrays that
+  ``backward`` reads are kept with ``self.save_for_backward(...)``, and
+  only inputs of this call or the returned output may be saved (anything
+  else is an error the moment the op runs). Saving records the version of
+  the tensor each array belongs to; if that tensor is changed in place
+  before ``backward`` runs, ``backward`` raises instead of computing a
+  wrong gradient (PyTorch's version counter). Values derived in forward
+  (a softmax, an im2col matrix) are plain attributes: nobody else can
+  change them. A derived value that is a *view* of an input (it shares the
+  input's memory) must be declared by saving that input too.
+- ``backward(grad)`` returns one gradient per input (a bare array when the
+  class sets ``single_input``), ``None`` for inputs whose
+  ``self.needs_input_grad`` entry is False, so no work is spent on them.
+- ``is_view = True``: the output is a view of input 0 (reshape, permute,
+  basic indexing); they share a version counter, so an in-place change
+  through either is seen by every node that saved the other.
+
+``Function.apply(*tensors, **options)`` runs ``forward`` and, when gradients
+are enabled and some input requires one, records the call as a node of the
+graph. Broadcasting is undone in ONE place, :func:`sum_to`, which the
+backward pass applies to every gradient whose shape differs from its input's
+shape.
 """
 from __future__ import annotations
 
 import functools
-import weakref
 
 import numpy as _np
 
@@ -106,21 +124,13 @@ def sum_to(grad, shape):
 
 
 class Function:
-    """One operation of the graph. Subclasses define ``forward`` and ``backward``.
-
-    Class attributes a subclass may set:
-
-    - ``saves_inputs``: backward reads the inputs' values, so an in-place change
-      to an input after forward must be reported (version check).
-    - ``saves_output``: backward reads the output's value (exp, tanh, sigmoid).
-    """
+    """One operation of the graph. Subclasses define ``forward`` and ``backward``
+    (the protocol is in this module's docstring)."""
 
     __slots__ = (
-        "parents", "input_shapes", "needs_input_grad", "input_versions",
-        "output_version", "retained", "released", "__dict__", "__weakref__",
+        "parents", "input_shapes", "needs_input_grad", "saved", "saved_versions",
+        "retained", "released", "__dict__", "__weakref__",
     )
-    saves_inputs = False
-    saves_output = False
     # A subclass with one input may return a bare array from backward.
     single_input = False
     # The output is a view of input 0 (reshape, permute, basic indexing): they
@@ -132,6 +142,11 @@ class Function:
 
     def backward(self, grad):
         raise NotImplementedError
+
+    def save_for_backward(self, *arrays):
+        """Keep ``arrays`` (inputs of this call or its output) for ``backward``,
+        which reads them back as ``self.saved``."""
+        self.saved = arrays
 
     @property
     def name(self) -> str:
@@ -146,20 +161,22 @@ class Function:
     def apply(cls, *inputs, **kwargs):
         """Run the op on Tensors; record a graph node if a gradient may be needed."""
         fn = cls()
+        fn.saved = ()
+        record = False
         if _grad_enabled:
             needs = tuple(t.requires_grad for t in inputs)
-            if True in needs:
-                fn.needs_input_grad = needs
-                out_data = fn.forward(*[t.data for t in inputs], **kwargs)
-                if out_data.__class__ in _NUMPY_SCALARS:
-                    out_data = _np.asarray(out_data)
-                fn._link(inputs)
-                return Tensor._make(out_data, True, fn, inputs[0]._version_counter if cls.is_view else None)
-        fn.needs_input_grad = (False,) * len(inputs)
-        out_data = fn.forward(*[t.data for t in inputs], **kwargs)
-        if out_data.__class__ in _NUMPY_SCALARS:
-            out_data = _np.asarray(out_data)
-        return Tensor._make(out_data, False, None, inputs[0]._version_counter if cls.is_view else None)
+            record = True in needs
+        fn.needs_input_grad = needs if record else (False,) * len(inputs)
+        raw_out = fn.forward(*[t.data for t in inputs], **kwargs)
+        out_data = _np.asarray(raw_out) if raw_out.__class__ in _NUMPY_SCALARS else raw_out
+        counter = inputs[0]._version_counter if cls.is_view else None
+        if not record:
+            return Tensor._make(out_data, False, None, counter)
+        out = Tensor._make(out_data, True, fn, counter)
+        fn._link(inputs)
+        if fn.saved:
+            fn._note_saved_versions(inputs, raw_out, out)
+        return out
 
     def _link(self, inputs):
         # A parent is where an input's gradient goes: the node that made it, or
@@ -170,38 +187,45 @@ class Function:
             (t.grad_fn if t.grad_fn is not None else t) if t.requires_grad else None for t in inputs
         )
         self.input_shapes = tuple(t.data.shape for t in inputs)
-        self.input_versions = (
-            tuple((t._version_counter, t._version_counter.value) for t in inputs)
-            if self.saves_inputs else None
-        )
-        self.output_version = None  # filled by Tensor._make when saves_output
+        self.saved_versions = ()
         self.retained = None
         self.released = False
+
+    def _note_saved_versions(self, inputs, raw_out, out):
+        """For each saved array, the version counter (and its value now) of the
+        tensor it belongs to: which input, or the output."""
+        versions = []
+        for array in self.saved:
+            if array is raw_out:
+                versions.append(("its output", out._version_counter, out._version_counter.value))
+                continue
+            for i, t in enumerate(inputs):
+                if t.data is array:
+                    versions.append((f"input {i}", t._version_counter, t._version_counter.value))
+                    break
+            else:
+                raise TypeError(
+                    f"internal error: {type(self).__name__}.forward saved an array that is neither one "
+                    f"of its inputs nor its output; keep derived values as attributes instead"
+                )
+        self.saved_versions = tuple(versions)
 
     # -- checks run by the backward pass
 
     def _check_versions(self):
-        if self.input_versions is not None:
-            for i, (counter, seen) in enumerate(self.input_versions):
-                if counter.value != seen:
-                    raise RuntimeError(
-                        f"one of the tensors needed for gradient computation has been modified by an "
-                        f"in-place operation: input {i} of {self.name} is at version {counter.value}, "
-                        f"expected version {seen}. Make the change out of place (x = x + 1, not "
-                        f"x += 1), or clone() the tensor before changing it."
-                    )
-        if self.output_version is not None:
-            counter, seen = self.output_version
+        for what, counter, seen in self.saved_versions:
             if counter.value != seen:
                 raise RuntimeError(
-                    f"the output of {self.name} was modified by an in-place operation after it was "
-                    f"saved for the backward pass (version {counter.value}, expected {seen}). Make the "
-                    f"change out of place, or clone() the tensor before changing it."
+                    f"one of the tensors needed for gradient computation has been modified by an "
+                    f"in-place operation: {what} of {self.name} is at version {counter.value}, "
+                    f"expected version {seen}. Make the change out of place (x = x + 1, not "
+                    f"x += 1), or clone() the tensor before changing it."
                 )
 
     def _release(self):
         """Free what forward saved; a second backward through this node is an error."""
         self.__dict__.clear()
+        self.saved = ()
         self.released = True
 
 

@@ -55,8 +55,6 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._version_counter = version_counter or VersionCounter()
-        if grad_fn is not None and grad_fn.saves_output:
-            grad_fn.output_version = (t._version_counter, t._version_counter.value)
         return t
 
     # ------------------------------------------------------------------ attributes
@@ -581,10 +579,12 @@ class Tensor:
                     "a leaf tensor that requires grad is used in an in-place operation; do the "
                     "update inside `with nettrain.no_grad():` (as an optimizer step does)"
                 )
+            # This tensor becomes the result: its array, its node and its
+            # version counter (which the node may have saved). Views taken
+            # earlier keep the old array and the old counter.
             result = tensor_op(self, other_t)
             self.data, self.grad_fn, self.requires_grad = result.data, result.grad_fn, True
-            if result.grad_fn is not None and result.grad_fn.saves_output:
-                result.grad_fn.output_version = (self._version_counter, self._version_counter.value)
+            self._version_counter = result._version_counter
             return self
         array_op(self.data, other_t.data)
         self._version_counter.value += 1

@@ -30,64 +30,61 @@ class Sub(Function):
 
 
 class Mul(Function):
-    saves_inputs = True
-
     def forward(self, x, y):
-        self.x, self.y = x, y
+        self.save_for_backward(x, y)
         return x * y
 
     def backward(self, grad):
+        x, y = self.saved
         gx, gy = self.needs_input_grad
-        return (grad * self.y if gx else None), (grad * self.x if gy else None)
+        return (grad * y if gx else None), (grad * x if gy else None)
 
 
 class Div(Function):
-    saves_inputs = True
-
     def forward(self, x, y):
-        self.x, self.y = x, y
+        self.save_for_backward(x, y)
         return x / y
 
     def backward(self, grad):
+        x, y = self.saved
         gx, gy = self.needs_input_grad
-        grad_over_y = grad / self.y
-        return (grad_over_y if gx else None), (-grad_over_y * self.x / self.y if gy else None)
+        grad_over_y = grad / y
+        return (grad_over_y if gx else None), (-grad_over_y * x / y if gy else None)
 
 
 class Pow(Function):
     """x ** y with both tensors (the exponent differentiable too)."""
 
-    saves_inputs = True
-
     def forward(self, x, y):
-        self.x, self.y = x, y
-        self.out = x ** y
-        return self.out
+        out = x ** y
+        self.save_for_backward(x, y, out)
+        return out
 
     def backward(self, grad):
         xp = get_array_module(grad)
+        x, y, out = self.saved
         gx, gy = self.needs_input_grad
-        dx = grad * self.y * self.x ** (self.y - 1) if gx else None
+        dx = grad * y * x ** (y - 1) if gx else None
         # d/dy x**y = x**y * log(x); defined as 0 where x == 0 (as PyTorch does)
-        dy = grad * self.out * xp.log(xp.where(self.x > 0, self.x, 1)) if gy else None
+        dy = grad * out * xp.log(xp.where(x > 0, x, 1)) if gy else None
         return dx, dy
 
 
 class PowScalar(Function):
     """x ** c for a Python number c."""
 
-    saves_inputs = True
     single_input = True
 
     def forward(self, x, exponent):
-        self.x, self.exponent = x, exponent
+        self.save_for_backward(x)
+        self.exponent = exponent
         return x ** exponent
 
     def backward(self, grad):
-        c = self.exponent
+        (x,), c = self.saved, self.exponent
         if c == 2:
-            return grad * 2 * self.x
-        return grad * c * self.x ** (c - 1)
+            return grad * 2 * x
+        return grad * c * x ** (c - 1)
 
 
 class Neg(Function):
@@ -101,132 +98,136 @@ class Neg(Function):
 
 
 class Exp(Function):
-    saves_output = True
     single_input = True
 
     def forward(self, x):
-        self.out = get_array_module(x).exp(x)
-        return self.out
+        out = get_array_module(x).exp(x)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        return grad * self.out
+        (out,) = self.saved
+        return grad * out
 
 
 class Log(Function):
-    saves_inputs = True
     single_input = True
 
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return get_array_module(x).log(x)
 
     def backward(self, grad):
-        return grad / self.x
+        (x,) = self.saved
+        return grad / x
 
 
 class Sqrt(Function):
-    saves_output = True
     single_input = True
 
     def forward(self, x):
-        self.out = get_array_module(x).sqrt(x)
-        return self.out
+        out = get_array_module(x).sqrt(x)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        return grad / (2 * self.out)
+        (out,) = self.saved
+        return grad / (2 * out)
 
 
 class Abs(Function):
-    saves_inputs = True
     single_input = True
 
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return abs(x)
 
     def backward(self, grad):
-        return grad * get_array_module(grad).sign(self.x)
+        (x,) = self.saved
+        return grad * get_array_module(grad).sign(x)
 
 
 class Tanh(Function):
-    saves_output = True
     single_input = True
 
     def forward(self, x):
-        self.out = get_array_module(x).tanh(x)
-        return self.out
+        out = get_array_module(x).tanh(x)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        return grad * (1 - self.out * self.out)
+        (out,) = self.saved
+        return grad * (1 - out * out)
 
 
 class Sigmoid(Function):
-    saves_output = True
     single_input = True
 
     def forward(self, x):
         xp = get_array_module(x)
         # 0.5 * (1 + tanh(x / 2)) is sigmoid without overflow in exp(-x)
-        self.out = 0.5 * (1 + xp.tanh(0.5 * x))
-        return self.out
+        out = 0.5 * (1 + xp.tanh(0.5 * x))
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        return grad * self.out * (1 - self.out)
+        (out,) = self.saved
+        return grad * out * (1 - out)
 
 
 class Relu(Function):
-    saves_output = True
     single_input = True
 
     def forward(self, x):
-        self.out = get_array_module(x).maximum(x, 0)
-        return self.out
+        out = get_array_module(x).maximum(x, 0)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        return grad * (self.out > 0)
+        (out,) = self.saved
+        return grad * (out > 0)
 
 
 class Clamp(Function):
-    saves_inputs = True
     single_input = True
 
     def forward(self, x, low=None, high=None):
-        self.x, self.low, self.high = x, low, high
+        self.save_for_backward(x)
+        self.low, self.high = low, high
         return get_array_module(x).clip(x, low, high)
 
     def backward(self, grad):
+        (x,) = self.saved
         # The gradient passes where low <= x <= high, as in PyTorch.
         inside = True
         if self.low is not None:
-            inside = self.x >= self.low
+            inside = x >= self.low
         if self.high is not None:
-            inside = inside & (self.x <= self.high)
+            inside = inside & (x <= self.high)
         return grad * inside
 
 
 class Maximum(Function):
-    saves_inputs = True
-
     def forward(self, x, y):
-        self.x, self.y = x, y
+        self.save_for_backward(x, y)
         return get_array_module(x).maximum(x, y)
 
     def backward(self, grad):
+        x, y = self.saved
         # Ties share the gradient equally, as in PyTorch.
-        share = (self.x > self.y) + 0.5 * (self.x == self.y)
+        share = (x > y) + 0.5 * (x == y)
         gx, gy = self.needs_input_grad
         return (grad * share if gx else None), (grad * (1 - share) if gy else None)
 
 
 class Minimum(Function):
-    saves_inputs = True
-
     def forward(self, x, y):
-        self.x, self.y = x, y
+        self.save_for_backward(x, y)
         return get_array_module(x).minimum(x, y)
 
     def backward(self, grad):
-        share = (self.x < self.y) + 0.5 * (self.x == self.y)
+        x, y = self.saved
+        share = (x < y) + 0.5 * (x == y)
         gx, gy = self.needs_input_grad
         return (grad * share if gx else None), (grad * (1 - share) if gy else None)
 
@@ -235,17 +236,18 @@ class Where(Function):
     """``where(condition, x, y)``: x where the condition holds, else y."""
 
     def forward(self, condition, x, y):
-        self.condition = condition
+        self.save_for_backward(condition)
         return get_array_module(x).where(condition, x, y)
 
     def backward(self, grad):
+        (condition,) = self.saved
         _, gx, gy = self.needs_input_grad
         zero = grad.dtype.type(0)
         xp = get_array_module(grad)
         return (
             None,
-            xp.where(self.condition, grad, zero) if gx else None,
-            xp.where(self.condition, zero, grad) if gy else None,
+            xp.where(condition, grad, zero) if gx else None,
+            xp.where(condition, zero, grad) if gy else None,
         )
 
 

@@ -10,8 +10,6 @@ def _swap_last(a):
 
 
 class MatMul(Function):
-    saves_inputs = True
-
     def forward(self, x, y):
         if x.ndim == 0 or y.ndim == 0:
             raise RuntimeError("matmul needs tensors with at least one dimension; use * for scalars")
@@ -21,12 +19,12 @@ class MatMul(Function):
                 f"the first, {x.shape[-1]}, must equal the "
                 f"{'only' if y.ndim == 1 else 'second-to-last'} dimension of the second)"
             )
-        self.x, self.y = x, y
+        self.save_for_backward(x, y)
         return x @ y
 
     def backward(self, grad):
         gx, gy = self.needs_input_grad
-        x, y = self.x, self.y
+        x, y = self.saved
         # Treat 1-D operands as a row (x) or a column (y), as matmul does.
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y

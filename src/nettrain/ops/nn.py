@@ -83,15 +83,13 @@ def _offset_slice(i, j, sh, sw, ho, wo):
 class Linear(Function):
     """``x @ weight.T + bias`` as one node (PyTorch's weight layout: out x in)."""
 
-    saves_inputs = True
-
     def forward(self, x, weight, bias=None):
         if x.shape[-1] != weight.shape[1]:
             raise RuntimeError(
                 f"linear: input has {x.shape[-1]} features (shape {tuple(x.shape)}) but the weight "
                 f"expects {weight.shape[1]} (weight shape {tuple(weight.shape)})"
             )
-        self.x, self.weight = x, weight
+        self.save_for_backward(x, weight)
         out = x @ weight.T
         if bias is not None:
             out += bias
@@ -99,7 +97,7 @@ class Linear(Function):
 
     def backward(self, grad):
         needs = self.needs_input_grad
-        x, w = self.x, self.weight
+        x, w = self.saved
         g2 = grad.reshape(-1, grad.shape[-1])
         dx = grad @ w if needs[0] else None
         dw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
@@ -112,9 +110,10 @@ class Linear(Function):
 
 
 class Conv2d(Function):
-    """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw)."""
+    """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw).
 
-    saves_inputs = True
+    Backward reads the im2col matrix ``cols`` (a copy of x's windows, or a
+    view of x for a 1x1 kernel), so x is saved too."""
 
     def forward(self, x, weight, bias=None, stride=1, padding=0):
         if x.ndim != 4:
@@ -135,7 +134,8 @@ class Conv2d(Function):
         out = weight.reshape(o, -1) @ cols  # (O, Ho*Wo*N): the (C, H, W, N) layout
         if bias is not None:
             out += bias[:, None]
-        self.cols, self.weight = cols, weight
+        self.save_for_backward(x, weight)
+        self.cols = cols
         self.geometry = (n, c, h, w, kh, kw, sh, sw, ph, pw, ho, wo)
         return _nchw(out.reshape(o, ho, wo, n))
 
@@ -143,13 +143,14 @@ class Conv2d(Function):
         xp = get_array_module(grad)
         needs = self.needs_input_grad
         n, c, h, w, kh, kw, sh, sw, ph, pw, ho, wo = self.geometry
-        o = self.weight.shape[0]
+        _, weight = self.saved
+        o = weight.shape[0]
         g2 = _chwn(grad).reshape(o, ho * wo * n)
-        dweight = (g2 @ self.cols.T).reshape(self.weight.shape) if needs[1] else None
+        dweight = (g2 @ self.cols.T).reshape(weight.shape) if needs[1] else None
         dbias = g2.sum(axis=1) if len(needs) == 3 and needs[2] else None
         dx = None
         if needs[0]:
-            dcols = (self.weight.reshape(o, -1).T @ g2).reshape(c, kh, kw, ho, wo, n)
+            dcols = (weight.reshape(o, -1).T @ g2).reshape(c, kh, kw, ho, wo, n)
             # col2im: scatter each kernel offset's block back, one strided add per offset
             dpad = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=grad.dtype)
             for i in range(kh):
@@ -200,7 +201,10 @@ class _Pool2d(Function):
 class MaxPool2d(_Pool2d):
     """Max over each window, as the elementwise maximum of kh*kw strided slices
     (measured far faster than a reshape and a max over two axes). The gradient
-    goes to one winner per window (the first, as in PyTorch)."""
+    goes to one winner per window (the first, as in PyTorch).
+
+    The window slices kept for backward may be views of x (no padding, x
+    already in the (C, H, W, N) layout), so x is saved with the output."""
 
     def forward(self, x, kernel_size, stride=None, padding=0):
         xp = get_array_module(x)
@@ -210,12 +214,16 @@ class MaxPool2d(_Pool2d):
         out = slices[0].copy()
         for s in slices[1:]:
             xp.maximum(out, s, out=out)
-        self.slices, self.out = slices, out
-        return _nchw(out)
+        self.slices = slices
+        out = _nchw(out)
+        self.save_for_backward(x, out)
+        return out
 
     def backward(self, grad):
         xp = get_array_module(grad)
         kw = self.geometry[5]
+        _, out = self.saved
+        out = _chwn(out)  # a view: the output is a transposed (C, H, W, N) array
         # Hand each window's gradient to the first offset that holds its
         # maximum, and take it out of what the later offsets may receive. The
         # last offset gets whatever is left: some offset holds every maximum.
@@ -227,7 +235,7 @@ class MaxPool2d(_Pool2d):
             if k == len(self.slices) - 1:
                 block = remaining
             else:
-                block = remaining * (s == self.out)
+                block = remaining * (s == out)
                 remaining = remaining - block
             pieces.append(((k // kw, k % kw), block))
         return self._scatter(pieces, grad.dtype, xp)
@@ -264,33 +272,34 @@ def _log_softmax(x, axis):
 
 
 class Softmax(Function):
-    saves_output = True
     single_input = True
 
     def forward(self, x, dim):
         xp = get_array_module(x)
         self.dim = dim
         e = xp.exp(x - x.max(axis=dim, keepdims=True))
-        self.out = e / e.sum(axis=dim, keepdims=True)
-        return self.out
+        out = e / e.sum(axis=dim, keepdims=True)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        y = self.out
+        (y,) = self.saved
         return y * (grad - (grad * y).sum(axis=self.dim, keepdims=True))
 
 
 class LogSoftmax(Function):
-    saves_output = True
     single_input = True
 
     def forward(self, x, dim):
         self.dim = dim
-        self.out = _log_softmax(x, dim)
-        return self.out
+        out = _log_softmax(x, dim)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
         xp = get_array_module(grad)
-        return grad - xp.exp(self.out) * grad.sum(axis=self.dim, keepdims=True)
+        (out,) = self.saved
+        return grad - xp.exp(out) * grad.sum(axis=self.dim, keepdims=True)
 
 
 # --------------------------------------------------------------------------- losses
@@ -339,17 +348,19 @@ class CrossEntropy(Function):
             losses = -(1 - label_smoothing) * picked - (label_smoothing / c) * log_probs.sum(axis=1)
         else:
             losses = -picked
-        self.log_probs, self.target, self.rows = log_probs, target, rows
+        self.save_for_backward(target)
+        self.log_probs, self.rows = log_probs, rows
         self.reduction, self.smoothing = reduction, label_smoothing
         return _reduce(losses, reduction)
 
     def backward(self, grad):
         xp = get_array_module(grad)
+        (target,) = self.saved
         n, c = self.log_probs.shape
         dlogits = xp.exp(self.log_probs)  # softmax
         if self.smoothing:
             dlogits -= self.smoothing / c
-        dlogits[self.rows, self.target] -= 1 - self.smoothing
+        dlogits[self.rows, target] -= 1 - self.smoothing
         if self.reduction == "none":
             dlogits *= grad[:, None]
         else:
@@ -365,26 +376,26 @@ class NLLLoss(Function):
         xp = get_array_module(log_probs)
         _check_reduction(reduction)
         _check_targets(log_probs, target, "nll_loss")
+        self.save_for_backward(target)
         self.rows = xp.arange(log_probs.shape[0])
-        self.target, self.shape, self.reduction = target, log_probs.shape, reduction
+        self.shape, self.reduction = log_probs.shape, reduction
         return _reduce(-log_probs[self.rows, target], reduction)
 
     def backward(self, grad):
         xp = get_array_module(grad)
+        (target,) = self.saved
         d = xp.zeros(self.shape, dtype=grad.dtype)
         n = self.shape[0]
         if self.reduction == "none":
-            d[self.rows, self.target] = -grad
+            d[self.rows, target] = -grad
         else:
-            d[self.rows, self.target] = -(grad / n if self.reduction == "mean" else grad)
+            d[self.rows, target] = -(grad / n if self.reduction == "mean" else grad)
         return d, None
 
 
 class BCEWithLogits(Function):
     """Binary cross-entropy on logits, in the overflow-free form
     ``max(x, 0) - x*y + log(1 + exp(-|x|))``."""
-
-    saves_inputs = True
 
     def forward(self, x, y, reduction="mean"):
         xp = get_array_module(x)
@@ -394,14 +405,16 @@ class BCEWithLogits(Function):
                 f"binary_cross_entropy_with_logits: input shape {tuple(x.shape)} and target shape "
                 f"{tuple(y.shape)} must match"
             )
-        self.x, self.y, self.reduction = x, y, reduction
+        self.save_for_backward(x, y)
+        self.reduction = reduction
         losses = xp.maximum(x, 0) - x * y + xp.log1p(xp.exp(-abs(x)))
         return _reduce(losses, reduction)
 
     def backward(self, grad):
         xp = get_array_module(grad)
+        x, y = self.saved
         if self.reduction == "mean":
-            grad = grad / self.x.size
-        sigmoid = 0.5 * (1 + xp.tanh(0.5 * self.x))
+            grad = grad / x.size
+        sigmoid = 0.5 * (1 + xp.tanh(0.5 * x))
         gx, gy = self.needs_input_grad
-        return (grad * (sigmoid - self.y) if gx else None), (-grad * self.x if gy else None)
+        return (grad * (sigmoid - y) if gx else None), (-grad * x if gy else None)

@@ -32,13 +32,20 @@ class _Reduction(Function):
 
     def _expand(self, grad):
         """The gradient of the reduced output, broadcast to the input's shape."""
-        xp = get_array_module(grad)
-        if not self.keepdim and self.axes:
-            grad = xp.expand_dims(grad, self.axes)
-        return xp.broadcast_to(grad, self.input_shape)
+        return get_array_module(grad).broadcast_to(self._keep_axes(grad), self.input_shape)
 
     def _reduced_count(self):
         return math.prod(self.input_shape[a] for a in self.axes)
+
+    def _drop_axes(self, kept):
+        """A result computed with keepdims=True, shaped as the caller asked."""
+        return kept if self.keepdim else kept.reshape([n for i, n in enumerate(self.input_shape) if i not in self.axes])
+
+    def _keep_axes(self, array):
+        """The inverse of ``_drop_axes`` (a view): the reduced axes back, as size 1."""
+        if not self.keepdim and self.axes:
+            return get_array_module(array).expand_dims(array, self.axes)
+        return array
 
 
 class Sum(_Reduction):
@@ -60,23 +67,21 @@ class Mean(_Reduction):
 class _Extreme(_Reduction):
     """max / min: the gradient goes to the extreme elements, split evenly among ties."""
 
-    saves_inputs = True
     pick = "max"
 
     def forward(self, x, dim=None, keepdim=False):
         axes = self._setup(x, dim, keepdim)
         if x.size == 0:
             raise RuntimeError(f"{self.pick}() of an empty tensor")
-        self.x = x
-        self.out = getattr(x, self.pick)(axis=axes, keepdims=True)
-        return self.out if keepdim else self.out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        out = self._drop_axes(getattr(x, self.pick)(axis=axes, keepdims=True))
+        self.save_for_backward(x, out)
+        return out
 
     def backward(self, grad):
-        winners = self.x == self.out
+        x, out = self.saved
+        winners = x == self._keep_axes(out)
         count = winners.sum(axis=self.axes, keepdims=True)
-        if not self.keepdim:
-            grad = get_array_module(grad).expand_dims(grad, self.axes)
-        return winners * (grad / count)
+        return winners * (self._keep_axes(grad) / count)
 
 
 class Max(_Extreme):
@@ -88,40 +93,37 @@ class Min(_Extreme):
 
 
 class Var(_Reduction):
-    saves_inputs = True
-
     def forward(self, x, dim=None, keepdim=False, ddof=1):
         axes = self._setup(x, dim, keepdim)
-        self.x, self.ddof = x, ddof
+        self.save_for_backward(x)
+        self.ddof = ddof
         self.mean = x.mean(axis=axes, keepdims=True)
         return x.var(axis=axes, keepdims=keepdim, ddof=ddof)
 
     def backward(self, grad):
+        (x,) = self.saved
         scale = 2.0 / max(self._reduced_count() - self.ddof, 1)
-        return self._expand(grad) * (self.x - self.mean) * grad.dtype.type(scale)
+        return self._expand(grad) * (x - self.mean) * grad.dtype.type(scale)
 
 
 class LogSumExp(_Reduction):
-    saves_inputs = True
-
     def forward(self, x, dim=None, keepdim=False):
         xp = get_array_module(x)
         axes = self._setup(x, dim, keepdim)
-        self.x = x
         peak = x.max(axis=axes, keepdims=True)
         peak = xp.where(xp.isfinite(peak), peak, 0)  # all -inf rows stay -inf, not NaN
-        self.out = peak + xp.log(xp.exp(x - peak).sum(axis=axes, keepdims=True))
-        return self.out if keepdim else self.out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        out = self._drop_axes(peak + xp.log(xp.exp(x - peak).sum(axis=axes, keepdims=True)))
+        self.save_for_backward(x, out)
+        return out
 
     def backward(self, grad):
         xp = get_array_module(grad)
-        return self._expand(grad) * xp.exp(self.x - self.out)
+        x, out = self.saved
+        return self._expand(grad) * xp.exp(x - self._keep_axes(out))
 
 
 class Norm(_Reduction):
     """The p-norm (sum |x|^p)^(1/p) for p >= 1, and the max norm for p = inf."""
-
-    saves_inputs = True
 
     def forward(self, x, p=2, dim=None, keepdim=False):
         xp = get_array_module(x)
@@ -130,7 +132,7 @@ class Norm(_Reduction):
         if not (isinstance(p, (int, float)) and (p >= 1 or p == math.inf)):
             raise ValueError(f"norm p must be a number >= 1 or inf, got {p!r}")
         axes = self._setup(x, dim, keepdim)
-        self.x, self.p = x, p
+        self.p = p
         a = abs(x)
         if p == math.inf:
             out = a.max(axis=axes, keepdims=True)
@@ -140,14 +142,14 @@ class Norm(_Reduction):
             out = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
         else:
             out = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
-        self.out = out
-        return out if keepdim else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        out = self._drop_axes(out)
+        self.save_for_backward(x, out)
+        return out
 
     def backward(self, grad):
         xp = get_array_module(grad)
-        if not self.keepdim:
-            grad = xp.expand_dims(grad, self.axes)
-        x, out, p = self.x, self.out, self.p
+        x, out = self.saved
+        grad, out, p = self._keep_axes(grad), self._keep_axes(out), self.p
         safe = xp.where(out == 0, 1, out)  # the subgradient 0 at x == 0, as in PyTorch
         if p == math.inf:
             winners = abs(x) == out

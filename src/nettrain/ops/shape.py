@@ -65,6 +65,12 @@ def _is_basic(index):
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
 
 
+def _copy_arrays(index):
+    items = index if isinstance(index, tuple) else (index,)
+    copied = tuple(i.copy() if hasattr(i, "copy") and hasattr(i, "shape") else i for i in items)
+    return copied if isinstance(index, tuple) else copied[0]
+
+
 class GetItem(Function):
     """``x[index]``: ints, slices with steps, negative indices, integer arrays,
     boolean masks. Repeated integer indices accumulate their gradients."""
@@ -73,7 +79,10 @@ class GetItem(Function):
     is_view = True  # basic indexing is a view; advanced indexing copies (sharing is then only cautious)
 
     def forward(self, x, index):
-        self.index, self.input_shape, self.dtype = index, x.shape, x.dtype
+        # An index holding arrays is copied: the caller may change its own
+        # array (an index tensor) before backward scatters through it.
+        self.index = index if _is_basic(index) else _copy_arrays(index)
+        self.input_shape = x.shape
         return x[index]
 
     def backward(self, grad):
