@@ -59,3 +59,17 @@ def run_cli(args, capsys):
         main([str(a) for a in args])
     out, err = capsys.readouterr()
     return exit_info.value.code, out, err
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory):
+    """A finished one-epoch run of configs/clusters.yaml (made once per session).
+    Tests copy its files rather than change them."""
+    from nettrain.cli import main
+
+    runs = tmp_path_factory.mktemp("trained")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", str(Path(__file__).resolve().parents[1] / "configs" / "clusters.yaml"),
+              "--runs-dir", str(runs), "--epochs", "1"])
+    assert exit_info.value.code in (0, None)
+    return next(p for p in runs.iterdir() if p.is_dir())

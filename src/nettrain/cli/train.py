@@ -37,7 +37,7 @@ def train_command(
 
         nettrain train runs/lenet-20261123-101500/config.yaml --resume runs/lenet-20261123-101500/checkpoints/last.npz
     """
-    from ..checkpoint import read_checkpoint
+    from ..checkpoint import open_checkpoint
     from ..config import load_config
     from ..report import make_report
     from ..trainer import Run, Stopped, Trainer, build, check_resumable
@@ -52,14 +52,17 @@ def train_command(
 
     state, run = None, None
     if resume is not None:
-        state = read_checkpoint(resume)
-        check_resumable(state["config"], settings, resume)
-        run = Run.of_checkpoint(resume)
-        if not (run.dir / "config.yaml").exists():
-            raise CheckpointError(f"{resume}: not inside a run folder (no {run.dir / 'config.yaml'})")
+        with open_checkpoint(resume) as ckpt:  # layout checked; arrays read only once they fit
+            check_resumable(ckpt.layout["config"], settings, resume)
+            run = Run.of_checkpoint(resume)
+            if not (run.dir / "config.yaml").exists():
+                raise CheckpointError(f"{resume}: not inside a run folder (no {run.dir / 'config.yaml'})")
+            components = build(settings, transform_state=ckpt.layout["data"]["transform_state"], source=str(config))
+            state = ckpt.load(components.model, components.optimizer, components.scheduler)
+    else:
+        components = build(settings, source=str(config))
 
     # Everything that can fail on a person's input happens before the run folder exists.
-    components = build(settings, transform_state=state["data"]["transform_state"] if state else None, source=str(config))
     if run is None:
         run = Run.create(settings["output"]["runs_dir"], settings["name"], cfg.to_yaml())
     else:
@@ -116,21 +119,24 @@ def eval_command(
 
         nettrain eval --checkpoint runs/clusters-20261123-101500/checkpoints/last.npz --split train --json
     """
-    from ..checkpoint import read_checkpoint
+    from ..checkpoint import open_checkpoint
     from ..trainer import Objective, build, evaluate
 
     if split not in ("test", "val", "train"):
         raise UsageError(f"--split: {split!r} is not a split; use test, val or train")
-    state = read_checkpoint(checkpoint)
-    settings = state["config"]
-    components = build(settings, device=device, transform_state=state["data"]["transform_state"],
-                       source=f"{checkpoint} (its config)")
-    if split == "val" and components.data.val is None:
-        raise UsageError(f"--split val: the run had no validation split (data.val_split is 0); use test or train")
+    with open_checkpoint(checkpoint) as ckpt:  # layout checked; arrays read only once they fit
+        layout = ckpt.layout
+        components = build(layout["config"], device=device, transform_state=layout["data"]["transform_state"],
+                           source=f"{checkpoint} (its config)")
+        if split == "val" and components.data.val is None:
+            raise UsageError(f"--split val: the run had no validation split (data.val_split is 0); use test or train")
+        ckpt.check_fits(components.model)
+        model_state = ckpt.read(layout["model"])
     try:
-        components.model.load_state_dict(state["model"])
+        components.model.load_state_dict(model_state)
     except (KeyError, ValueError, RuntimeError) as err:
         raise CheckpointError(f"{checkpoint}: the model state does not fit its own config: {err}") from None
+    state = {"epoch": layout["epoch"]}
     objective = Objective(components.loss_name, components.loss_options, components.data.task)
     result = evaluate(components.model, objective, components.data, split, components.device, confusion=True)
     result = {key.removeprefix(f"{split}_"): value for key, value in result.items()}
