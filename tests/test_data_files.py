@@ -40,8 +40,10 @@ def write_files(folder: Path, files: dict) -> Path:
 
 @pytest.fixture
 def isolated_roots(tmp_path, monkeypatch):
-    """No NETTRAIN_DATA, a private cache and system folder: only what a test puts there exists."""
+    """No NETTRAIN_DATA, a private cache and system folder, an empty working
+    directory (so no ./data): only what a test puts there exists."""
     monkeypatch.delenv("NETTRAIN_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setattr(datasets, "SYSTEM_DATA_ROOT", tmp_path / "usr-share-datasets")
     return tmp_path
@@ -50,20 +52,38 @@ def isolated_roots(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- root lookup
 
 
-def test_lookup_order_config_root_then_env_then_cache_then_system(isolated_roots, monkeypatch):
+def test_lookup_order_env_then_working_dir_then_cache_then_system(isolated_roots, monkeypatch):
     files = make_fake_files()
-    config_root, env_root = isolated_roots / "config-root", isolated_roots / "env-root"
+    env_root = isolated_roots / "env-root"
     cache, system = isolated_roots / "xdg-cache" / "nettrain", isolated_roots / "usr-share-datasets"
     monkeypatch.setenv("NETTRAIN_DATA", str(env_root))
 
     write_files(system / "fashion-mnist", files)
-    assert datasets.find_dataset("fashion-mnist", config_root) == (system / "fashion-mnist", "system folder")
+    assert datasets.find_dataset("fashion-mnist") == (system / "fashion-mnist", "system folder")
     write_files(cache / "fashion-mnist", files)
-    assert datasets.find_dataset("fashion-mnist", config_root) == (cache / "fashion-mnist", "user cache")
+    assert datasets.find_dataset("fashion-mnist") == (cache / "fashion-mnist", "user cache")
+    write_files(isolated_roots / "data" / "fashion-mnist", files)  # ./data: the working directory's
+    assert datasets.find_dataset("fashion-mnist") == (Path("data") / "fashion-mnist", "./data in the working directory")
     write_files(env_root / "fashion-mnist", files)
-    assert datasets.find_dataset("fashion-mnist", config_root) == (env_root / "fashion-mnist", "NETTRAIN_DATA")
-    write_files(config_root / "fashion-mnist", files)
-    assert datasets.find_dataset("fashion-mnist", config_root) == (config_root / "fashion-mnist", "data.root")
+    assert datasets.find_dataset("fashion-mnist") == (env_root / "fashion-mnist", "NETTRAIN_DATA")
+
+
+def test_a_named_root_is_the_only_place_looked_in(isolated_roots, monkeypatch):
+    # The data is everywhere else; a root the user names that lacks it is an error, not a fallback.
+    files = make_fake_files()
+    monkeypatch.setenv("NETTRAIN_DATA", str(write_files(isolated_roots / "env" / "mnist", files).parent))
+    write_files(isolated_roots / "xdg-cache" / "nettrain" / "mnist", files)
+    write_files(isolated_roots / "data" / "mnist", files)
+    named = isolated_roots / "typo"
+    assert datasets.find_dataset("mnist", named) is None
+    with pytest.raises(DataError) as err:
+        build_data({"dataset": "mnist", "root": str(named), "download": False}, seed=0)
+    message = str(err.value)
+    assert f"not found in {named / 'mnist'}/ (data.root" in message
+    assert str(isolated_roots / "env") not in message and "xdg-cache" not in message
+    assert not named.exists()  # looking creates nothing
+    write_files(named / "mnist", files)
+    assert datasets.find_dataset("mnist", named) == (named / "mnist", "data.root")
 
 
 def test_cache_defaults_to_home_dot_cache_without_xdg(monkeypatch, tmp_path):
@@ -95,15 +115,26 @@ def test_mnist_class_loads_from_root(isolated_roots):
 
 def test_offline_without_download_names_every_place_and_the_fixes(isolated_roots):
     with pytest.raises(DataError) as err:
-        FashionMNIST(root=isolated_roots / "nowhere", download=False)
+        FashionMNIST(download=False)
     message = str(err.value)
-    for place in (isolated_roots / "nowhere" / "fashion-mnist",
+    for place in (Path("data") / "fashion-mnist",
                   isolated_roots / "xdg-cache" / "nettrain" / "fashion-mnist",
                   isolated_roots / "usr-share-datasets" / "fashion-mnist"):
-        assert str(place) in message
+        assert f"  {place}/  (" in message
     assert "NETTRAIN_DATA" in message
     assert "nettrain data download fashion-mnist" in message
     assert all(name in message for name in FILES)
+    assert _leftovers(isolated_roots) == ["usr-share-datasets"] or _leftovers(isolated_roots) == []
+
+
+def test_a_mistyped_nettrain_data_is_named_and_never_created(isolated_roots, monkeypatch, unreachable_mirror):
+    monkeypatch.setitem(download.MIRRORS, "mnist", [unreachable_mirror])
+    monkeypatch.setenv("NETTRAIN_DATA", str(isolated_roots / "no-such-folder"))
+    with pytest.raises(DataError) as err:
+        build_data({"dataset": "mnist"}, seed=0)
+    assert f"(NETTRAIN_DATA; {isolated_roots / 'no-such-folder'} does not exist)" in str(err.value)
+    # The download was tried in the user cache (NETTRAIN_DATA does not exist) and left no folder behind.
+    assert _leftovers(isolated_roots) == []
 
 
 def test_a_corrupt_local_file_is_reported_not_skipped(isolated_roots):
@@ -232,19 +263,31 @@ def test_missing_file_on_a_mirror_is_an_http_error(server, isolated_roots):
 
 def test_offline_download_error_says_where_it_looked_and_how_to_fix(isolated_roots, monkeypatch, unreachable_mirror):
     monkeypatch.setitem(download.MIRRORS, "fashion-mnist", [unreachable_mirror])
+    (isolated_roots / "env").mkdir()
     monkeypatch.setenv("NETTRAIN_DATA", str(isolated_roots / "env"))
     with pytest.raises(DataError) as err:
         build_data({"dataset": "fashion-mnist"}, seed=0)
     message = str(err.value)
     assert str(isolated_roots / "env" / "fashion-mnist") in message
-    assert "Download failed" in message and "cannot connect" in message
+    assert "Download failed: could not download" in message
     assert "nettrain data download fashion-mnist" in message and "copy" in message
-    # The download went to NETTRAIN_DATA (first writable place) and left nothing there.
-    assert _leftovers(isolated_roots / "env" / "fashion-mnist") == []
+    # The per-mirror failures were printed while downloading; the message does not repeat them.
+    assert "cannot connect" not in message
+    # The download went to NETTRAIN_DATA (first writable place) and left nothing there, not even the folder.
+    assert _leftovers(isolated_roots / "env") == []
 
 
-def test_download_destination_defaults_to_user_cache(isolated_roots):
+def test_a_failed_download_into_a_named_root_leaves_no_folder(isolated_roots, monkeypatch, unreachable_mirror):
+    monkeypatch.setitem(download.MIRRORS, "fashion-mnist", [unreachable_mirror])
+    with pytest.raises(DataError, match="a named root is the only place"):
+        build_data({"dataset": "fashion-mnist", "root": str(isolated_roots / "new" / "root")}, seed=0)
+    assert not (isolated_roots / "new").exists()
+    assert not (isolated_roots / "xdg-cache").exists()
+
+
+def test_download_destination_defaults_to_user_cache_and_creates_nothing(isolated_roots):
     assert datasets.download_destination("mnist") == isolated_roots / "xdg-cache" / "nettrain" / "mnist"
+    assert not (isolated_roots / "xdg-cache").exists()
 
 
 # --------------------------------------------------------------------------- the commands on generated files
@@ -274,7 +317,7 @@ def test_cli_info_prints_counts_of_local_files(isolated_roots, capsys):
     write_files(isolated_roots / "r" / "mnist", make_fake_files())
     code, out, err = _run_cli(["data", "info", "mnist", "--root", str(isolated_roots / "r")], capsys)
     assert code == 0, err
-    assert "data.root" in out  # where it was found
+    assert "(--root)" in out  # where it was found: the option the user gave
     assert f"{N_TRAIN:,}" in out and f"{N_TEST:,}" in out
 
 
@@ -290,10 +333,31 @@ def test_cli_verify_fails_on_content_that_is_not_the_published_data(isolated_roo
     assert "FAIL" in result.output and "4 check(s) failed" in result.output
 
 
-def test_cli_info_of_missing_data_is_one_error_with_exit_2(isolated_roots, capsys):
-    code, out, err = _run_cli(["data", "info", "fashion-mnist"], capsys)
+@pytest.mark.parametrize("command", ["info", "verify"])
+def test_cli_info_and_verify_of_missing_data_is_one_error_with_exit_2(isolated_roots, capsys, command):
+    code, out, err = _run_cli(["data", command, "fashion-mnist"], capsys)
     assert code == 2
     assert "fashion-mnist data not found" in err and "Traceback" not in err
+    # They never download, but the user never set data.download: do not blame it.
+    assert "data.download" not in err
+    assert f"nettrain data {command}` reads local files only" in err
+    assert "nettrain data download fashion-mnist" in err
+
+
+def test_cli_download_offline_gives_the_remedy_once(isolated_roots, monkeypatch, unreachable_mirror, capsys):
+    monkeypatch.setitem(download.MIRRORS, "mnist", [unreachable_mirror])
+    code, out, err = _run_cli(["data", "download", "mnist"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "set NETTRAIN_DATA" in err and "copy" in err
+    assert err.count("cannot connect") == 1  # shown as it happened, not repeated in the message
+    assert _leftovers(isolated_roots) == []
+
+
+def test_cli_download_of_data_already_found_downloads_nothing(isolated_roots, capsys):
+    write_files(isolated_roots / "data" / "mnist", make_fake_files())
+    code, out, err = _run_cli(["data", "download", "mnist"], capsys)
+    assert code == 0, err
+    assert "already in data/mnist (./data in the working directory)" in out
 
 
 def test_cli_unknown_name_lists_valid_names(capsys):

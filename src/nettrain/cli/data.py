@@ -25,7 +25,19 @@ data_app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 
-ROOT_HELP = "Data root to use first (holds mnist/, fashion-mnist/); else $NETTRAIN_DATA, ~/.cache/nettrain, /usr/share/datasets."
+ROOT_HELP = ("The only data root to look in (holds mnist/, fashion-mnist/); without it: "
+             "$NETTRAIN_DATA, ./data, ~/.cache/nettrain, /usr/share/datasets.")
+
+
+def _find_local(name: str, root, command: str):
+    """(folder, where) of a data set's local files, or the not-found error
+    (these commands read local files only; they never download)."""
+    found = datasets.find_dataset(name, root, "--root")
+    if found is None:
+        raise DataError(datasets.not_found_message(
+            name, root, f"`nettrain data {command}` reads local files only; "
+                        f"`nettrain data download {name}` fetches them.", "--root"))
+    return found
 
 
 def _check_name(name: str) -> str:
@@ -61,12 +73,18 @@ def download_command(
     """Download a data set's four files from its official mirrors, verifying each file's MD5.
 
     Files already in the destination are kept (and checked by structure).
+    Without --root, a data set already found locally is not downloaded again.
 
     Example: nettrain data download fashion-mnist --root ./data
     """
     _image_name(name, "download")
-    folder = datasets.download_destination(name, root)
-    downloads.download_dataset(name, folder)
+    found = datasets.find_dataset(name) if root is None else None
+    if found is not None:
+        folder, where = found
+        console.print(f"{name}: already in {folder} ({where}); nothing to download "
+                      f"(--root DIR downloads a copy into DIR)", highlight=False, soft_wrap=True)
+        return
+    folder = datasets.fetch_dataset(name, root, "--root")
     for split in datasets.SPLIT_FILES:
         datasets.load_split(name, split, root=folder.parent, download=False)
     console.print(f"{name}: the four files are in {folder} and pass the structure check", highlight=False, soft_wrap=True)
@@ -89,8 +107,9 @@ def info_command(
         _synthetic_info(name, seed)
         return
     info = datasets.IMAGE_DATASETS[name]
-    folder, where = datasets.ensure_dataset(name, root, download=False)
-    splits = {split: datasets.load_split(name, split, root, download=False)[:2] for split in datasets.SPLIT_FILES}
+    folder, where = _find_local(name, root, "info")
+    splits = {split: datasets.load_split(name, split, folder.parent, download=False)[:2]
+              for split in datasets.SPLIT_FILES}
 
     summary = Table(title=f"{info.title} ({name})", show_header=False)
     summary.add_column(style="bold")
@@ -160,7 +179,7 @@ def verify_command(
     """
     _image_name(name, "verify")
     info = datasets.IMAGE_DATASETS[name]
-    folder, where = datasets.ensure_dataset(name, root, download=False)
+    folder, where = _find_local(name, root, "verify")
     table = Table(title=f"{name} in {folder} ({where})")
     table.add_column("file", no_wrap=True)
     for column in ("structure", "content SHA-256", "mirror .gz MD5"):

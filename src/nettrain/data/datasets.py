@@ -2,13 +2,17 @@
 
 Where image files are looked for (first folder holding all four files wins)::
 
-    1. the config's data.root           <root>/mnist/, <root>/fashion-mnist/
-    2. $NETTRAIN_DATA                   same layout
-    3. the per-user cache               $XDG_CACHE_HOME/nettrain (default ~/.cache/nettrain)
-    4. the system folder                /usr/share/datasets/<name> (Debian's dataset-fashion-mnist)
+    1. the config's data.root (or --root)   <root>/mnist/, <root>/fashion-mnist/:
+                                            when given, the ONLY place looked in
+    2. $NETTRAIN_DATA                       same layout
+    3. ./data in the working directory      the repository ships data/mnist/ there
+    4. the per-user cache                   $XDG_CACHE_HOME/nettrain (default ~/.cache/nettrain)
+    5. the system folder                    /usr/share/datasets/<name> (Debian's dataset-fashion-mnist)
 
 Files found locally are checked by structure (IDX header, sizes, labels
 matching images), not by the mirrors' .gz MD5: a recompressed copy is as good.
+Looking never creates a folder; a download creates only the folders it
+writes a file into, and removes them again when it fails.
 """
 from __future__ import annotations
 
@@ -86,49 +90,92 @@ def cache_root() -> Path:
     return base / "nettrain"
 
 
-def candidate_roots(root=None) -> list:
-    """The data roots to search, in order, each as (Path, where it came from)."""
-    roots = []
+# The working directory's data folder (PyTorch tutorials' root='./data'); relative
+# on purpose, so messages show the path as the user would type it.
+WORKING_DIR_DATA = Path("data")
+
+
+def candidate_roots(root=None, root_label: str = "data.root") -> list:
+    """The data roots to search, in order, each as (Path, where it came from).
+
+    A root the user names (``data.root``, ``--root``) is the only place:
+    falling back elsewhere would hide a mistyped path.
+    """
     if root:
-        roots.append((Path(root).expanduser(), "data.root"))
+        return [(Path(root).expanduser(), root_label)]
+    roots = []
     env = os.environ.get("NETTRAIN_DATA")
     if env:
         roots.append((Path(env).expanduser(), "NETTRAIN_DATA"))
+    roots.append((WORKING_DIR_DATA, "./data in the working directory"))
     roots.append((cache_root(), "user cache"))
     roots.append((SYSTEM_DATA_ROOT, "system folder"))
     return roots
 
 
-def find_dataset(name: str, root=None):
+def find_dataset(name: str, root=None, root_label: str = "data.root"):
     """The first ``<root>/<name>/`` holding all four files, as (folder, where), or None."""
-    for base, where in candidate_roots(root):
+    for base, where in candidate_roots(root, root_label):
         folder = base / name
         if all((folder / f).is_file() for f in IMAGE_FILES):
             return folder, where
     return None
 
 
-def download_destination(name: str, root=None) -> Path:
-    """Where a download goes: the first writable of data.root, $NETTRAIN_DATA, the user cache."""
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def download_destination(name: str, root=None, root_label: str = "data.root") -> Path:
+    """Where a download goes (nothing is created here).
+
+    A named root is the destination, created if need be. Otherwise the first
+    usable of $NETTRAIN_DATA (only when that folder exists: a mistyped path
+    is not created) and the user cache. Never ./data or the system folder.
+    """
+    if root:
+        candidates = candidate_roots(root, root_label)
+    else:
+        candidates = [(base, where) for base, where in candidate_roots()
+                      if where in ("NETTRAIN_DATA", "user cache")]
     tried = []
-    for base, where in candidate_roots(root)[:-1]:  # never write into the system folder
-        folder = base / name
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            tried.append(f"{folder} ({where}): {err.strerror or err}")
+    for base, where in candidates:
+        if where == "NETTRAIN_DATA" and not base.is_dir():
+            tried.append(f"{base} ({where}): does not exist")
             continue
-        if os.access(folder, os.W_OK):
+        folder = base / name
+        ancestor = _existing_ancestor(folder)
+        if not ancestor.is_dir():
+            tried.append(f"{folder} ({where}): {ancestor} is a file")
+        elif not os.access(ancestor, os.W_OK | os.X_OK):
+            tried.append(f"{folder} ({where}): {ancestor} is not writable")
+        else:
             return folder
-        tried.append(f"{folder} ({where}): not writable")
     raise DataError("no writable folder to download into:\n  " + "\n  ".join(tried))
 
 
-def _not_found_message(name: str, root, reason: str) -> str:
-    looked = "\n".join(f"  {base / name}/  ({where})" for base, where in candidate_roots(root))
+def not_found_message(name: str, root, reason: str, root_label: str = "data.root") -> str:
+    """The one message for image files that are not there: where nettrain
+    looked, why it did not download, and the ways to provide the files."""
+    places = []
+    for base, where in candidate_roots(root, root_label):
+        note = f"; {base} does not exist" if where == "NETTRAIN_DATA" and not base.is_dir() else ""
+        places.append(f"  {base / name}/  ({where}{note})")
     files = ", ".join(IMAGE_FILES)
+    if root:
+        return (
+            f"{name} data not found in {Path(root).expanduser() / name}/ ({root_label}; a named root "
+            f"is the only place looked in).\n{reason}\n"
+            "To provide the files, do one of:\n"
+            f"  - copy {files} into {Path(root).expanduser() / name}/;\n"
+            f"  - run `nettrain data download {name} --root {root}` on a machine with network access;\n"
+            f"  - remove {root_label} to search $NETTRAIN_DATA, ./data and the user cache."
+        )
     return (
-        f"{name} data not found. Looked in:\n{looked}\n{reason}\n"
+        f"{name} data not found. Looked in:\n" + "\n".join(places) + f"\n{reason}\n"
         "To provide the files, do one of:\n"
         f"  - set NETTRAIN_DATA to a folder that contains {name}/ with the four files;\n"
         f"  - run `nettrain data download {name}` on a machine with network access;\n"
@@ -136,7 +183,36 @@ def _not_found_message(name: str, root, reason: str) -> str:
     )
 
 
-def ensure_dataset(name: str, root=None, download: bool = True):
+def fetch_dataset(name: str, root=None, root_label: str = "data.root") -> Path:
+    """Download ``name``'s files into :func:`download_destination` and return that folder.
+
+    Folders are created only for the files written: a failed download
+    removes the folders it created. Raises DataError naming the places and
+    the remedies. (Each mirror's failure was already shown as it happened,
+    so the message gives only the first line of the download error.)
+    """
+    folder = download_destination(name, root, root_label)
+    created = []
+    probe = folder.absolute()
+    while not probe.exists():
+        created.append(probe)
+        probe = probe.parent
+    try:
+        _download.download_dataset(name, folder)
+    except DataError as err:
+        for path in created:  # deepest first; stop at the first that holds anything
+            try:
+                path.rmdir()
+            except OSError:
+                break
+        first_line = str(err).splitlines()[0].rstrip(":")
+        raise DataError(not_found_message(
+            name, root, f"Download failed: {first_line} (each mirror's error is shown above).", root_label,
+        )) from None
+    return folder
+
+
+def ensure_dataset(name: str, root=None, download: bool = True, root_label: str = "data.root"):
     """The folder holding ``name``'s four files, downloading them when missing and allowed.
 
     Returns (folder, where it was found). Raises DataError with the places
@@ -144,17 +220,12 @@ def ensure_dataset(name: str, root=None, download: bool = True):
     """
     if name not in IMAGE_DATASETS:
         raise UsageError(f"unknown image data set {name!r}; expected one of {', '.join(IMAGE_DATASETS)}")
-    found = find_dataset(name, root)
+    found = find_dataset(name, root, root_label)
     if found is not None:
         return found
     if not download:
-        raise DataError(_not_found_message(name, root, "Downloading is off (data.download: false)."))
-    try:
-        folder = download_destination(name, root)
-        _download.download_dataset(name, folder)
-    except DataError as err:
-        raise DataError(_not_found_message(name, root, f"Download failed: {err}")) from None
-    return folder, "downloaded"
+        raise DataError(not_found_message(name, root, "Downloading is off (data.download: false).", root_label))
+    return fetch_dataset(name, root, root_label), "downloaded"
 
 
 def load_split(name: str, split: str, root=None, download: bool = True):
@@ -174,7 +245,8 @@ class _ImageDataset:
     """One split of an image data set, named as in torchvision: ``data`` (N, H, W) uint8, ``targets`` int64.
 
     ``MNIST(root=None, train=True, download=True)``; ``root=None`` searches
-    $NETTRAIN_DATA, the user cache and the system folder.
+    $NETTRAIN_DATA, ./data, the user cache and the system folder; a root
+    given is the only place looked in.
     """
 
     name = ""
