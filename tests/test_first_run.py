@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -46,14 +45,11 @@ def test_main_command_finds_shipped_mnist_offline_with_an_empty_home(tmp_path):
     try:
         for line in process.stdout:
             header.append(line)
-            if line.startswith("model:"):  # the run has started: data and model are built
+            if line.startswith("model:"):  # data and model are built: training starts; enough
                 break
-        process.send_signal(signal.SIGTERM)  # finishes the step, checkpoints, exits 143
-        out, err = process.communicate(timeout=120)
     finally:
-        if process.poll() is None:
-            process.kill()
+        process.kill()
+        err = process.communicate(timeout=60)[1]
     text = "".join(header)
     assert "data: mnist (data/mnist); train 55000, val 5000" in text, text + err
-    assert process.returncode == 143, err
     assert not any(home.iterdir())  # nothing was downloaded or cached
