@@ -36,7 +36,7 @@ def _root(
 
 
 # Command modules register themselves on import.
-from . import config, data, gradcheck, train  # noqa: E402,F401
+from . import config, data, gradcheck, lr_find, train  # noqa: E402,F401
 
 
 def main(argv=None):
