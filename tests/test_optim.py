@@ -339,3 +339,19 @@ def test_state_survives_save_and_load_in_another_process(tmp_path):
 def test_l1_penalty_is_exported_by_optim():
     assert optim.l1_penalty is nn.utils.l1_penalty
     assert math.isclose(optim.l1_penalty([nn.Parameter(nt.ones(2, 2))], 0.5).item(), 2.0)
+
+
+@pytest.mark.parametrize("module, update", [("sgd", "sgd_update"), ("adam", "adam_update"),
+                                            ("adagrad", "adagrad_update"), ("rmsprop", "rmsprop_update")])
+def test_update_functions_take_hyperparameters_by_keyword_only(module, update):
+    """A swapped positional argument must not train silently wrong (torch.optim's functional form)."""
+    import importlib
+    import inspect
+
+    fn = getattr(importlib.import_module(f"nettrain.optim.{module}"), update)
+    params = inspect.signature(fn).parameters
+    hyper = [n for n in ("step", "lr", "eps", "momentum", "weight_decay", "beta1", "alpha", "lr_decay") if n in params]
+    assert "lr" in hyper and all(params[n].kind is inspect.Parameter.KEYWORD_ONLY for n in hyper)
+    arrays = [np.zeros(3) for p in params.values() if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    with pytest.raises(TypeError, match="positional argument"):
+        fn(*arrays, 0.1)  # the learning rate passed by position

@@ -5,8 +5,9 @@ from ..backend import get_array_module
 from .optimizer import Optimizer, check_hyperparameter
 
 
-def adagrad_update(param, grad, state_sum, step, lr, lr_decay=0.0, weight_decay=0.0, eps=1e-10):
-    """One Adagrad step on arrays, in place (``step`` counts from 1)::
+def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps):
+    """One Adagrad step on arrays, in place (``step`` counts from 1; the
+    hyper-parameters are keyword-only, as in ``torch.optim.adagrad.adagrad``)::
 
         g = grad + weight_decay * param
         clr = lr / (1 + (step - 1) * lr_decay)
@@ -44,5 +45,5 @@ class Adagrad(Optimizer):
 
     def _update(self, param, grad, state, group):
         state["step"] += 1
-        adagrad_update(param, grad, state["sum"], state["step"], group["lr"], group["lr_decay"],
-                       group["weight_decay"], group["eps"])
+        adagrad_update(param, grad, state["sum"], step=state["step"], lr=group["lr"], lr_decay=group["lr_decay"],
+                       weight_decay=group["weight_decay"], eps=group["eps"])

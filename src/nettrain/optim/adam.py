@@ -8,9 +8,10 @@ from ..backend import get_array_module
 from .optimizer import Optimizer, check_hyperparameter
 
 
-def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
-                weight_decay=0.0, amsgrad=False, decoupled_weight_decay=False):
-    """One Adam step on arrays, in place (``step`` counts from 1)::
+def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps,
+                weight_decay, amsgrad, decoupled_weight_decay):
+    """One Adam step on arrays, in place (``step`` counts from 1; the
+    hyper-parameters are keyword-only, as in ``torch.optim.adam.adam``)::
 
         param *= 1 - lr * weight_decay              (AdamW: decoupled decay)
         g = grad + weight_decay * param             (Adam: L2 in the gradient)
@@ -70,8 +71,9 @@ class Adam(Optimizer):
         state["step"] += 1
         beta1, beta2 = group["betas"]
         adam_update(param, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
-                    state["step"], group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
-                    group["amsgrad"], self.decoupled_weight_decay)
+                    step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                    weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
+                    decoupled_weight_decay=self.decoupled_weight_decay)
 
 
 class AdamW(Adam):

@@ -6,9 +6,10 @@ from ..backend import get_array_module
 from .optimizer import Optimizer, check_hyperparameter
 
 
-def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha=0.99, eps=1e-8,
-                   weight_decay=0.0, momentum=0.0, centered=False):
-    """One RMSprop step on arrays, in place::
+def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha, eps, weight_decay,
+                   momentum, centered):
+    """One RMSprop step on arrays, in place (the hyper-parameters are
+    keyword-only, as in ``torch.optim.rmsprop.rmsprop``)::
 
         g = grad + weight_decay * param
         square_avg = alpha * square_avg + (1 - alpha) * g * g
@@ -64,5 +65,5 @@ class RMSprop(Optimizer):
     def _update(self, param, grad, state, group):
         state["step"] += 1
         rmsprop_update(param, grad, state["square_avg"], state.get("grad_avg"), state.get("momentum_buffer"),
-                       group["lr"], group["alpha"], group["eps"], group["weight_decay"], group["momentum"],
-                       group["centered"])
+                       lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
+                       weight_decay=group["weight_decay"], momentum=group["momentum"], centered=group["centered"])

@@ -5,8 +5,11 @@ from __future__ import annotations
 from .optimizer import Optimizer, check_hyperparameter
 
 
-def sgd_update(param, grad, momentum_buffer, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nesterov, weight_decay):
     """One SGD step on arrays, in place on ``param`` (and the buffer).
+
+    The hyper-parameters are keyword-only (as in ``torch.optim.sgd.sgd``), so
+    two of them swapped is an error, not a run that trains wrong.
 
     ::
 
@@ -51,6 +54,6 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         state["momentum_buffer"] = sgd_update(
-            param, grad, state["momentum_buffer"], group["lr"], group["momentum"], group["dampening"],
-            group["nesterov"], group["weight_decay"],
+            param, grad, state["momentum_buffer"], lr=group["lr"], momentum=group["momentum"],
+            dampening=group["dampening"], nesterov=group["nesterov"], weight_decay=group["weight_decay"],
         )
