@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import blas_threads, import_torch  # noqa: E402
 
 import nettrain as nt  # noqa: E402
+from nettrain.allocator import keep_freed_memory  # noqa: E402
 
 
 def _elementwise_chain(y, a, b):
@@ -106,6 +107,7 @@ def _time_per_op(run, leaves, depth, min_seconds, repeats):
 
 
 def main(argv=None):
+    keep_freed_memory()  # what the nettrain command does at start (see benchmarks/README.md)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000,10000,100000,1000000")
     parser.add_argument("--depth", type=int, default=20)

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import blas_threads, import_torch, mnist_arrays, peak_rss_mb  # noqa: E402
 
 import nettrain as nt  # noqa: E402
+from nettrain.allocator import keep_freed_memory  # noqa: E402
 import nettrain.nn.functional as F  # noqa: E402
 from nettrain.models import LeNet  # noqa: E402
 from nettrain.optim import SGD  # noqa: E402
@@ -99,6 +100,7 @@ class TorchRun:
 
 
 def main(argv=None):
+    keep_freed_memory()  # what the nettrain command does at start (see benchmarks/README.md)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=blas_threads())

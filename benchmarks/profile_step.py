@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import batches  # noqa: E402
 from train_throughput import nettrain_trainer  # noqa: E402
 
+from nettrain.allocator import keep_freed_memory  # noqa: E402
 from nettrain.gradcheck import all_function_classes  # noqa: E402
 
 totals = collections.defaultdict(float)
@@ -50,6 +51,7 @@ def instrument():
 
 
 def main(argv=None):
+    keep_freed_memory()  # what the nettrain command does at start (see benchmarks/README.md)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="lenet")
     parser.add_argument("--batch", type=int, default=64)

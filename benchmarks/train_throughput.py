@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import batches, blas_threads, import_torch, median_rate, peak_rss_mb  # noqa: E402
 
 import nettrain as nt  # noqa: E402
+from nettrain.allocator import keep_freed_memory  # noqa: E402
 import nettrain.nn.functional as F  # noqa: E402
 
 LR, MOMENTUM = 0.01, 0.9
@@ -161,6 +162,7 @@ def torch_trainer(torch, model_name, data):
 
 
 def main(argv=None):
+    keep_freed_memory()  # what the nettrain command does at start (see benchmarks/README.md)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="lenet,mlp")
     parser.add_argument("--batches", default="64,256", help="batch sizes, comma-separated")

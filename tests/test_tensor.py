@@ -223,3 +223,42 @@ def test_float32_stays_float32_through_every_op():
     total.backward()
     for leaf in (x, w, lin_w):
         assert leaf.grad.dtype == nt.float32
+
+
+def test_zero_fill_copy_on_a_graph_tensor_keep_inf_out_of_the_result():
+    """They are ops of their own, not ``t * 0 + v`` (which turned inf into NaN)."""
+    x = nt.tensor([float("inf"), 1.0], requires_grad=True)
+    y = x * 1.0
+    y.zero_()
+    assert y.tolist() == [0.0, 0.0]
+    z = x * 1.0
+    z.fill_(2.5)
+    w = x * 1.0
+    w.copy_(nt.tensor([3.0, 4.0]))
+    assert z.tolist() == [2.5, 2.5] and w.tolist() == [3.0, 4.0]
+    (y + z + w).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]  # every value that reached x was overwritten
+
+
+def test_as_tensor_shares_an_array_of_the_right_dtype_and_copies_otherwise():
+    a = np.arange(3, dtype=np.float32)
+    shared = nt.as_tensor(a)
+    a[0] = 7
+    assert shared.tolist() == [7, 1, 2] and not shared.requires_grad and shared.grad_fn is None
+    converted = nt.as_tensor(a, dtype=nt.float64)
+    a[1] = 9
+    assert converted.dtype == nt.float64 and converted.tolist() == [7, 1, 2]
+    assert nt.as_tensor([1.5, 2.0]).dtype == nt.float32  # Python floats: the default dtype
+    assert nt.as_tensor(np.float32(2.5)).shape == ()
+    t = nt.ones(2)
+    assert nt.as_tensor(t) is t
+
+
+def test_increment_version_makes_a_graph_that_saved_the_tensor_raise():
+    w = nt.randn(3, requires_grad=True)
+    x = nt.randn(3)
+    y = (w * x).sum()
+    x.numpy()[0] = 5.0  # written behind the engine's back ...
+    nt.autograd.increment_version(x)  # ... and said so
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()

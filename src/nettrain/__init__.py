@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 from . import backend  # noqa: E402
 from .tensor import (  # noqa: E402
-    Tensor, arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+    Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
 from .autograd import enable_grad, is_grad_enabled, no_grad  # noqa: E402

@@ -96,6 +96,21 @@ class enable_grad(_GradMode):
     mode = True
 
 
+# --------------------------------------------------------------------------- versions
+
+
+def increment_version(tensor) -> None:
+    """Mark ``tensor`` as written in place behind the engine's back (PyTorch's
+    ``torch.autograd.graph.increment_version``).
+
+    Tensor operations keep the count themselves; call this after writing into
+    a tensor's array directly (an optimizer step, an init function, loading a
+    state dict), so that a graph which saved the old values raises at
+    backward instead of computing a gradient from the new ones.
+    """
+    tensor._version_counter.value += 1
+
+
 # --------------------------------------------------------------------------- broadcasting
 
 

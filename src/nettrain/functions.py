@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from .ops import elementwise as E
 from .ops import shape as S
-from .tensor import Tensor, _scalar_array
+from .tensor import Tensor, _scalar_array, as_tensor
 
 
 def _as_tensor(value, like):
-    return value if isinstance(value, Tensor) else Tensor._make(_scalar_array(value, like.data), False, None)
+    return value if isinstance(value, Tensor) else as_tensor(_scalar_array(value, like.data))
 
 
 def cat(tensors, dim=0):

@@ -51,7 +51,7 @@ import numpy as np
 
 from . import backend
 from .errors import CheckpointError
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 
 MANIFEST = "__manifest__"
 FORMAT = "nettrain"
@@ -340,7 +340,7 @@ class SavedFile:
                 return array
             if node.kind == "scalar":
                 return array[()]
-            return Tensor._make(backend.to_device(array, device) if device is not None else array, False, None)
+            return as_tensor(array, device=device)
         if isinstance(node, dict):
             return {key: self._read(item, device) for key, item in node.items()}
         if isinstance(node, list):

@@ -615,15 +615,12 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value):
-        return self._inplace(value, _np_fill, lambda t, v: t * 0 + v)
+        return self._inplace(value, _np_fill, E.Fill.apply)
 
     def copy_(self, src):
-        src = src.data if isinstance(src, Tensor) else src
-        return self._inplace(
-            Tensor._make(backend.to_device(src, self.device) if not np.isscalar(src) else src, False, None),
-            _np_fill,
-            lambda t, s: t * 0 + s,
-        )
+        if not isinstance(src, Tensor):
+            src = Tensor._make(_scalar_array(src, self.data), False, None)
+        return self._inplace(src, _np_copy, E.Fill.apply)
 
     def clamp_(self, min=None, max=None):  # noqa: A002
         def array_op(a, _):
@@ -676,6 +673,10 @@ def _np_idiv(a, b):
 
 def _np_fill(a, b):
     a[...] = b
+
+
+def _np_copy(a, b):
+    a[...] = backend.to_device(b, backend.device_of(a))
 
 
 def _is_dtype_name(text):
@@ -783,6 +784,22 @@ def _nested_map(nested, fn):
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (lists, numbers, arrays)."""
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing memory where it can (``torch.as_tensor``):
+    a Tensor or an array (NumPy or CuPy) already of the asked dtype and on
+    the asked device is wrapped as it is; anything else is converted (a copy).
+    The result is outside any graph unless ``data`` is a Tensor in one."""
+    dtype = backend.as_dtype(dtype)
+    if isinstance(data, Tensor):
+        return data.to(dtype=dtype, device=device)
+    if isinstance(data, np.generic):  # a NumPy scalar such as np.float32(1.5)
+        data = np.asarray(data)
+    if hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__"):
+        if (dtype is None or data.dtype == dtype) and (device is None or backend.device_of(data) == Device(device)):
+            return Tensor._make(data, False, None)
+    return tensor(data, dtype=dtype, device=device)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

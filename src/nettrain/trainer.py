@@ -35,7 +35,7 @@ from .nn import functional as F
 from .nn.utils import clip_grad_norm_, l1_penalty
 from .optim import OPTIMIZERS, lr_scheduler
 from .report import MetricsLog, plot_curves
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 
 # --------------------------------------------------------------------------- building
 
@@ -168,8 +168,8 @@ class Objective:
 
     def targets(self, yb) -> Tensor:
         if self.binary:  # one logit per sample: float targets of shape (N, 1)
-            return Tensor._make(yb.astype(backend.float32).reshape(-1, 1), False, None)
-        return Tensor._make(yb, False, None)
+            return as_tensor(yb.astype(backend.float32).reshape(-1, 1))
+        return as_tensor(yb)
 
     def loss(self, out, y, reduction="mean"):
         if self.name == "cross_entropy":
@@ -209,7 +209,7 @@ def evaluate(model, objective: Objective, data, split: str, device, batch_size=1
     classes = data.num_classes or 0
     matrix = np.zeros((classes, classes), dtype=np.int64) if confusion and classes else None
     for xb, yb in data.loader(split, batch_size, shuffle=False, drop_last=False, seed=0, device=device):
-        out = model(Tensor._make(xb, False, None))
+        out = model(as_tensor(xb))
         loss = objective.loss(out, objective.targets(yb), reduction="sum")
         sums.add(loss.item(), len(yb))
         objective.score(out.data, yb, sums)
@@ -357,7 +357,7 @@ class Trainer:
     def _train_steps(self, stop, started):
         model, optimizer, sums, objective = self.c.model, self.c.optimizer, self.progress, self.objective
         for xb, yb in self.loader:
-            out = model(Tensor._make(xb, False, None))
+            out = model(as_tensor(xb))
             loss = objective.loss(out, objective.targets(yb))
             total = loss + l1_penalty(model.parameters(), self.l1) if self.l1 else loss
             value = loss.item()

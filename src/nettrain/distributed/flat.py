@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor
+from ..tensor import as_tensor
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # one counter slot each, in this order
 
@@ -96,7 +96,7 @@ class FlatBuffer:
             if tail[i] == 0:  # no rank had a gradient for it: as in one process, none
                 p.grad = None
             elif p.grad is None:  # this rank had no samples (or did not use p): take the sum
-                p.grad = Tensor._make(view / total, False, None)
+                p.grad = as_tensor(view / total)
             else:
                 self.xp.divide(view, total, out=p.grad.data)
         return StepStats(loss_sum, int(round(count)), int(round(correct)), abs_err, stop)

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor
 
 
 @dataclasses.dataclass
@@ -69,7 +69,7 @@ def gradcheck(fn: Callable, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, rais
     v = backend.to_device(rng.standard_normal(out.shape), out.device)
     for t in tensors:
         t.grad = None
-    out.backward(Tensor._make(v, False, None))
+    out.backward(as_tensor(v))
     analytic = [backend.to_host(tensors[i].grad.data) if tensors[i].grad is not None
                 else np.zeros(tensors[i].shape) for i in checked]
 

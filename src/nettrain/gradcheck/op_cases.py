@@ -113,6 +113,20 @@ def _where(rng, device):
     return (lambda a, b: where(cond, a, b)), [leaf(_normal(rng, 3, 4), device), leaf(_normal(rng, 4), device)], "(3, 4), (4,)"
 
 
+@case("fill_ / zero_ / copy_ on graph tensors", covers=[E.Fill])
+def _fill(rng, device):
+    def fn(x, src, value):
+        a = x * 2
+        a.copy_(src)  # (4,) broadcast into (3, 4)
+        b = x * 3
+        b.fill_(value)  # a 0-d tensor
+        c = x * 1
+        c.zero_()
+        return a * x + b * x + c + x
+
+    return fn, [leaf(_normal(rng, 3, 4), device), leaf(_normal(rng, 4), device), leaf(_normal(rng), device)], "(3, 4) <- (4,), ()"
+
+
 @case("cat", covers=[S.Cat])
 def _cat(rng, device):
     return (lambda a, b: cat([a, b, a], dim=1)), [leaf(_normal(rng, 2, 3), device), leaf(_normal(rng, 2, 1), device)], "(2, 3) | (2, 1)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .. import backend
 from ..ops import elementwise as E
 from ..ops import nn as N
-from ..tensor import Tensor
+from ..tensor import as_tensor
 
 
 def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's argument names
@@ -60,7 +60,7 @@ def dropout(input, p=0.5, training=True):  # noqa: A002
     xp = backend.get_array_module(input.data)
     keep = backend.sample_uniform(generator, input.shape) >= p  # rows: samples
     mask = xp.asarray(keep, dtype=input.dtype) * input.dtype.type(1.0 / (1.0 - p))
-    return input * Tensor._make(mask, False, None)
+    return input * as_tensor(mask)
 
 
 def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):  # noqa: A002

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
+from ..autograd import increment_version
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -51,7 +52,7 @@ def _fan(tensor, mode):
 def _fill(tensor, values):
     """Write ``values`` (drawn as float64 on the tensor's device) into the tensor."""
     tensor.data[...] = values.astype(tensor.dtype, copy=False)
-    tensor._version_counter.value += 1  # a graph that saved the old values must notice
+    increment_version(tensor)  # a graph that saved the old values must notice
     return tensor
 
 
@@ -71,7 +72,7 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 def constant_(tensor, val):
     tensor.data[...] = val
-    tensor._version_counter.value += 1
+    increment_version(tensor)
     return tensor
 
 

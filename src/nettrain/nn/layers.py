@@ -12,8 +12,8 @@ import math
 from collections import OrderedDict
 
 from .. import backend
-from ..autograd import no_grad
-from ..tensor import Tensor, empty, ones, tensor, zeros
+from ..autograd import increment_version, no_grad
+from ..tensor import as_tensor, empty, ones, tensor, zeros
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -285,7 +285,7 @@ class _BatchNorm(Module):
         else:
             xp = backend.get_array_module(x.data)
             inv_std = 1.0 / xp.sqrt(self.running_var.data + self.eps)
-            out = (x - self.running_mean.reshape(shape)) * Tensor._make(inv_std.reshape(shape), False, None)
+            out = (x - self.running_mean.reshape(shape)) * as_tensor(inv_std.reshape(shape))
         if self.affine:
             out = out * self.weight.reshape(shape) + self.bias.reshape(shape)
         return out
@@ -301,7 +301,7 @@ class _BatchNorm(Module):
             for buffer, value in ((self.running_mean, batch_mean.reshape(-1)), (self.running_var, unbiased_var)):
                 buffer.data *= 1 - m
                 buffer.data += m * value.astype(buffer.dtype, copy=False)
-                buffer._version_counter.value += 1
+                increment_version(buffer)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

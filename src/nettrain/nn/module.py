@@ -21,7 +21,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .. import backend
-from ..autograd import no_grad
+from ..autograd import increment_version, no_grad
 from ..errors import CheckpointError
 from ..tensor import Tensor, _to_array
 
@@ -347,7 +347,7 @@ class Module:
             for key, target in own.items():
                 if key in state_dict:
                     target.data[...] = backend.to_device(_as_array(state_dict[key]), target.device)
-                    target._version_counter.value += 1
+                    increment_version(target)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing
@@ -395,4 +395,4 @@ def _move_in_place(t, device, dtype):
         data = backend.to_device(data, device)
     if data is not t.data:
         t.data = data
-        t._version_counter.value += 1
+        increment_version(t)

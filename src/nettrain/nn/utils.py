@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, as_tensor, tensor
 from .module import Module
 
 
@@ -46,7 +46,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if clip_coef < 1.0:
         for g in grads:
             g *= g.dtype.type(clip_coef)
-    return Tensor._make(xp.asarray(total, dtype=grads[0].dtype), False, None)
+    return as_tensor(xp.asarray(total, dtype=grads[0].dtype))
 
 
 def clip_grad_value_(parameters, clip_value):

@@ -7,8 +7,3 @@
 - ``nn``: linear, conv2d, pooling, softmax, fused losses
 """
 from . import elementwise, linalg, nn, reduce, shape  # noqa: F401
-from ._allocator import keep_freed_memory
-
-# Training steps free and re-allocate the same arrays every step; without this
-# glibc returns them to the OS and faults them in again (2x slower LeNet).
-keep_freed_memory()

@@ -261,6 +261,26 @@ class Clone(Function):
         return grad
 
 
+class Fill(Function):
+    """``x.fill_(v)`` / ``zero_()`` / ``copy_(src)`` on a tensor in a graph: the
+    result is ``src`` broadcast to x's shape, in x's dtype and on x's device.
+    Its gradient goes to ``src`` (summed over the broadcast, back in src's
+    dtype and device); x's old values are overwritten, so x gets zeros."""
+
+    def forward(self, x, src):
+        self.src_dtype, self.src_device = src.dtype, device_of(src)
+        xp = get_array_module(x)
+        out = xp.empty_like(x)
+        out[...] = to_device(src, device_of(x))
+        return out
+
+    def backward(self, grad):
+        gx, gsrc = self.needs_input_grad
+        dx = get_array_module(grad).zeros_like(grad) if gx else None
+        dsrc = to_device(grad, self.src_device).astype(self.src_dtype, copy=False) if gsrc else None
+        return dx, dsrc
+
+
 class Cast(Function):
     """A dtype change; the gradient goes back in the input's dtype."""
 

@@ -19,7 +19,8 @@ import copy
 
 from .. import backend
 from ..nn.module import zero_grads
-from ..tensor import Tensor
+from ..autograd import increment_version
+from ..tensor import Tensor, as_tensor
 
 
 class Optimizer:
@@ -78,7 +79,7 @@ class Optimizer:
                 if state is None:
                     state = self.state[p] = self._init_state(p, group)
                 self._update(p.data, p.grad.data, state, group)
-                p._version_counter.value += 1  # a graph that saved p's old value must notice
+                increment_version(p)  # a graph that saved p's old value must notice
         return loss
 
     # subclasses define these two
@@ -106,7 +107,7 @@ class Optimizer:
         for index, p in self._positions():
             if p in self.state:
                 state[index] = {
-                    k: (Tensor._make(v, False, None) if _is_array(v) else v) for k, v in self.state[p].items()
+                    k: (as_tensor(v) if _is_array(v) else v) for k, v in self.state[p].items()
                 }
         groups, start = [], 0
         for group in self.param_groups:

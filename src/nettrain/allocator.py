@@ -9,9 +9,15 @@ about 4 ms of kernel time per 8.6 ms step. Raising the two thresholds keeps
 that memory in the heap for reuse: 0.2 faults and 4.3 ms per step.
 
 The cost is that up to ``_TRIM_THRESHOLD`` of freed memory stays in the
-process. The change is made once, at import, only with glibc, and only when
-the person running Python has not set glibc's own ``MALLOC_*`` variables
-(theirs win).
+process, so a library must not do this to its host process on import: the
+``nettrain`` command calls :func:`keep_freed_memory` when it starts, and a
+Python program that trains with nettrain may call it once itself::
+
+    import nettrain.allocator
+    nettrain.allocator.keep_freed_memory()
+
+It acts only with glibc, and only when the person running Python has not
+set glibc's own ``MALLOC_*`` variables (theirs win).
 """
 from __future__ import annotations
 
@@ -28,8 +34,13 @@ _MMAP_THRESHOLD = 32 * 1024 * 1024
 _TRIM_THRESHOLD = 256 * 1024 * 1024
 
 
+# True once keep_freed_memory() has changed the thresholds in this process.
+tuned = False
+
+
 def keep_freed_memory() -> bool:
     """Set glibc's malloc thresholds; True when they were set."""
+    global tuned
     if not sys.platform.startswith("linux"):
         return False
     if any(name in os.environ for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")):
@@ -39,4 +50,5 @@ def keep_freed_memory() -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError):  # musl or another libc: nothing to tune
         return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
+    tuned = bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
+    return tuned
