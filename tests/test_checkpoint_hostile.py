@@ -370,3 +370,19 @@ def test_every_array_has_its_sha256_in_the_manifest(trained_run):
     assert arrays and set(manifest["sha256"]) == arrays
     for name in arrays:
         assert manifest["sha256"][name] == serialization.array_digest(np.load(io.BytesIO(members[name])))
+
+
+# --------------------------------------------------------------------------- item 4: a killed writer's temporary file
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_save(tmp_path):
+    from nettrain.checkpoint import write_atomic
+
+    target = tmp_path / "last.npz"
+    dead = tmp_path / ".last.npz.999999999.tmp"   # a pid no process has
+    live = tmp_path / ".last.npz.1.tmp"           # pid 1 is always running: not ours to remove
+    other = tmp_path / ".best.npz.999999999.tmp"  # another file's temporary: its own save cleans it
+    for path in (dead, live, other):
+        path.write_bytes(b"half a checkpoint")
+    write_atomic({"w": np.arange(3)}, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, live.name, other.name])

@@ -28,10 +28,12 @@ import numpy as np
 
 from .errors import CheckpointError
 from .serialization import ArraySpec, open_file, save
+from .tempfiles import remove_stale, temporary_path
 
 FORMAT = "nettrain-checkpoint"
 VERSION = 1
 SUFFIX = ".npz"
+TEMP_SUFFIX = ".tmp"
 
 
 def write_atomic(obj, path) -> Path:
@@ -52,7 +54,8 @@ def _replace_atomic(path, write) -> Path:
     """Temporary file in the same folder, ``write(file)``, fsync, rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    remove_stale(path, TEMP_SUFFIX)  # what a process killed mid-write left behind
+    tmp = temporary_path(path, TEMP_SUFFIX)
     try:
         with open(tmp, "wb") as f:
             write(f)

@@ -41,9 +41,12 @@ from . import config, data, gradcheck, lr_find, train  # noqa: E402,F401
 
 
 def main(argv=None):
-    """Console-script entry point. typer (standalone) handles --help, usage
-    errors (exit 2) and each command's exit status; a UsageError raised by a
-    command becomes one message on stderr and exit status 2, no traceback."""
+    """The command line. typer (standalone) handles --help, usage errors
+    (exit 2) and each command's exit status; a UsageError raised by a command
+    becomes one message on stderr and exit status 2, no traceback; an
+    interrupt outside a training run's own handling is one line, exit 130.
+    (The console script enters through ``nettrain_entry.main``, which makes
+    an interrupt while this package is still being imported just as quiet.)"""
     # Training frees and re-allocates the same arrays every step; without this
     # glibc returns them to the OS and faults them in again (2x slower LeNet).
     keep_freed_memory()
@@ -52,3 +55,6 @@ def main(argv=None):
     except UsageError as err:
         console_err.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
         sys.exit(2)
+    except KeyboardInterrupt:
+        console_err.print("interrupted", highlight=False)
+        sys.exit(130)

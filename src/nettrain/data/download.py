@@ -7,15 +7,27 @@ name. A wrong checksum, a dropped connection or an unreachable mirror deletes
 the temporary file and moves on to the next mirror, so a partial download
 never sits under the final name.
 
-``MIRRORS`` and ``PUBLISHED_MD5`` are plain module-level dicts; tests (and a
-person behind a proxy mirror) can replace them, or pass ``mirrors=`` and
-``md5s=`` to ``download_dataset``.
+Your own mirror: ``NETTRAIN_MIRROR`` (one or more base URLs separated by
+spaces or commas, ``http(s)://`` or ``file://``) is tried before the
+official mirrors, as ``<mirror>/<data set>/<file>`` (the layout of a data
+root: ``mnist/``, ``fashion-mnist/``). ``NETTRAIN_DOWNLOAD_TIMEOUT`` (seconds,
+default 30) bounds how long a silent connection is waited on. A body is read
+only up to the file's known size (``PUBLISHED_SIZE``, by MD5); a mirror that
+sends more is cut off there, not read to its end.
+
+A download killed before it finished leaves ``.<file>.<pid>.<random>.part``;
+the next download of that file removes it (see ``nettrain.tempfiles``).
+
+``MIRRORS`` and ``PUBLISHED_MD5`` are plain module-level dicts; tests can
+replace them, or pass ``mirrors=`` and ``md5s=`` to ``download_dataset``.
 """
 from __future__ import annotations
 
 import hashlib
 import http.client
+import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -24,6 +36,7 @@ import urllib.request
 from pathlib import Path
 
 from ..errors import DataError
+from ..tempfiles import remove_stale
 
 MIRRORS = {
     "mnist": [
@@ -51,9 +64,45 @@ PUBLISHED_MD5 = {
     },
 }
 
+# Bytes of each published .gz file, by its MD5 (a fact about the content).
+PUBLISHED_SIZE = {
+    "f68b3c2dcbeaaa9fbdd348bbdeb94873": 9912422,
+    "d53e105ee54ea40749a09fcbcd1e9432": 28881,
+    "9fb629c4189551a2d022fa330f9573f3": 1648877,
+    "ec29112dd5afa0611ce80d1b7f02629c": 4542,
+    "8d4fb7e6c68d591d4c3dfef9ec88bf0d": 26421880,
+    "25c81989df183df01b3e8a0aad5dffbe": 29515,
+    "bef4ecab320f06d8554ea6380940ec79": 4422102,
+    "bb300cfdad3c16e7a12a480ee83cd310": 5148,
+}
+MAX_UNKNOWN_SIZE = 256 << 20  # a file whose size nettrain does not know is cut off here
+
 CHUNK = 1 << 16
 TIMEOUT_S = 30.0
+MIRROR_ENV = "NETTRAIN_MIRROR"
+TIMEOUT_ENV = "NETTRAIN_DOWNLOAD_TIMEOUT"
+PART_SUFFIX = ".part"
 USER_AGENT = "nettrain-data-download"
+
+
+def user_mirrors(name: str) -> list[str]:
+    """The ``NETTRAIN_MIRROR`` base URLs for data set ``name`` (``<base>/<name>/``)."""
+    bases = [b for b in re.split(r"[\s,]+", os.environ.get(MIRROR_ENV, "")) if b]
+    return [base.rstrip("/") + f"/{name}/" for base in bases]
+
+
+def download_timeout() -> float:
+    """Seconds a connection may stay silent: ``NETTRAIN_DOWNLOAD_TIMEOUT``, else 30."""
+    text = os.environ.get(TIMEOUT_ENV)
+    if text is None or not text.strip():
+        return TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise DataError(f"{TIMEOUT_ENV}={text[:40]!r}: expected a number of seconds > 0, e.g. 10")
+    return value
 
 
 class MirrorFailed(Exception):
@@ -136,36 +185,51 @@ def _make_progress():
 # --------------------------------------------------------------------------- one file
 
 
-def _fetch_to(url: str, final: Path, md5: str, progress) -> int:
+def _fetch_to(url: str, final: Path, md5: str, progress, timeout: float = TIMEOUT_S) -> int:
     """Stream ``url`` into ``final`` via a temporary file; return the byte count.
 
     Raises MirrorFailed (and leaves nothing behind) when the mirror cannot be
-    reached, the connection drops, or the content fails its MD5.
+    reached, stays silent for ``timeout`` seconds, the connection drops, the
+    body is longer than the file can be, or the content fails its MD5.
     """
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
+    limit = PUBLISHED_SIZE.get(md5)
+    most = limit if limit is not None else MAX_UNKNOWN_SIZE
+    fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.{os.getpid()}.", suffix=PART_SUFFIX)
     tmp = Path(tmp_name)
     try:
         digest = hashlib.md5()
         received = 0
         with os.fdopen(fd, "wb") as out:
             try:
-                with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
                     length = response.headers.get("Content-Length")
                     total = int(length) if length and length.isdigit() else None
-                    progress.start(url, total)
+                    if total is not None and total > most:
+                        raise MirrorFailed(f"announces {total:,} bytes, but {final.name} has "
+                                           f"{'exactly' if limit is not None else 'at most'} {most:,}")
+                    progress.start(url, total or limit)
                     while True:
-                        chunk = response.read(CHUNK)
+                        # read1: whatever has arrived (at most CHUNK), so a stall
+                        # mid-chunk still counts the bytes that did come.
+                        chunk = response.read1(min(CHUNK, most + 1 - received))
                         if not chunk:
                             break
+                        received += len(chunk)
+                        if received > most:
+                            raise MirrorFailed(f"sent more than the {most:,} bytes of {final.name}; cut off there")
                         out.write(chunk)
                         digest.update(chunk)
-                        received += len(chunk)
                         progress.advance(len(chunk))
+            except MirrorFailed:
+                raise
             except urllib.error.HTTPError as err:
                 raise MirrorFailed(f"HTTP {err.code} {err.reason}") from None
             except urllib.error.URLError as err:
                 raise MirrorFailed(f"cannot connect ({err.reason})") from None
+            except TimeoutError:
+                raise MirrorFailed(f"no data for {timeout:g} s after {received:,} bytes "
+                                   f"(set {TIMEOUT_ENV} to wait longer)") from None
             except (http.client.HTTPException, OSError) as err:
                 raise MirrorFailed(f"connection lost after {received:,} bytes ({type(err).__name__}: {err})") from None
             # http.client returns a short body without complaint when a
@@ -182,20 +246,22 @@ def _fetch_to(url: str, final: Path, md5: str, progress) -> int:
         tmp.unlink(missing_ok=True)
 
 
-def download_file(filename: str, folder: Path, md5: str, mirrors, progress=None) -> Path:
+def download_file(filename: str, folder: Path, md5: str, mirrors, progress=None, timeout=None) -> Path:
     """Download one file into ``folder`` from the first mirror that delivers it intact.
 
     Raises DataError listing every mirror's failure when none does.
     """
     folder = Path(folder)
     final = folder / filename
+    timeout = download_timeout() if timeout is None else timeout
+    remove_stale(final, PART_SUFFIX)  # what an interrupted download left
     failures = []
     with (progress or _make_progress()) as bar:
         for mirror in mirrors:
             url = mirror if mirror.endswith(filename) else mirror.rstrip("/") + "/" + filename
             started = time.perf_counter()
             try:
-                nbytes = _fetch_to(url, final, md5, bar)
+                nbytes = _fetch_to(url, final, md5, bar, timeout)
             except MirrorFailed as err:
                 bar.fail(url, str(err))
                 failures.append(f"{url}: {err}")
@@ -206,14 +272,15 @@ def download_file(filename: str, folder: Path, md5: str, mirrors, progress=None)
 
 
 def download_dataset(name: str, folder, mirrors=None, md5s=None, progress=None, skip_existing=True) -> Path:
-    """Download a data set's files into ``folder`` (created if needed), from ``MIRRORS[name]``.
+    """Download a data set's files into ``folder`` (created if needed), from
+    ``NETTRAIN_MIRROR`` and then ``MIRRORS[name]`` (or ``mirrors``).
 
     Files already present are kept when ``skip_existing`` (the caller checks
     their structure). Returns ``folder``.
     """
     if name not in MIRRORS:
         raise DataError(f"no download mirrors known for {name!r}; known: {', '.join(sorted(MIRRORS))}")
-    mirrors = list(MIRRORS[name] if mirrors is None else mirrors)
+    mirrors = user_mirrors(name) + list(MIRRORS[name] if mirrors is None else mirrors)
     md5s = dict(PUBLISHED_MD5[name] if md5s is None else md5s)
     folder = Path(folder)
     try:

@@ -1,0 +1,54 @@
+"""Temporary files beside their final name, and what a killed process left.
+
+nettrain writes a file under a temporary name in the final file's folder,
+``.<name>.<pid><tail>`` (checkpoints: ``.last.npz.<pid>.tmp``; downloads:
+``.<file>.<pid>.<random>.part``), and renames it into place when complete.
+A process killed with SIGKILL, or a machine that loses power, cannot remove
+its temporary file; the next writer of the same name removes every such file
+whose process is gone (and those of the older pid-less download pattern).
+"""
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+
+def temporary_path(final: Path, suffix: str) -> Path:
+    """``.<name>.<pid><suffix>`` beside ``final``."""
+    return final.with_name(f".{final.name}.{os.getpid()}{suffix}")
+
+
+def remove_stale(final: Path, suffix: str) -> list[Path]:
+    """Remove ``.<name>.*<suffix>`` files beside ``final`` whose writer is no
+    longer running; return what was removed. Never raises for a file that
+    vanished meanwhile or a folder that cannot be listed."""
+    final = Path(final)
+    removed = []
+    try:
+        candidates = list(final.parent.glob(f".{glob.escape(final.name)}.*{glob.escape(suffix)}"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        middle = candidate.name[len(final.name) + 2: len(candidate.name) - len(suffix)]
+        pid = middle.split(".", 1)[0]
+        if pid.isdigit() and _running(int(pid)):
+            continue
+        try:
+            candidate.unlink()
+            removed.append(candidate)
+        except OSError:
+            pass
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # gone, or never a pid
+        return False
+    except PermissionError:
+        return True  # another user's process: leave its file alone
+    return True
