@@ -161,7 +161,7 @@ def test_loss_modules_match_their_functions_and_reductions():
     assert nn.BCEWithLogitsLoss()(a, y).item() == pytest.approx(float(expected), rel=1e-5)
     with pytest.raises(ValueError, match="reduction"):
         nn.MSELoss(reduction="avg")
-    assert repr(nn.CrossEntropyLoss(label_smoothing=0.1)) == "CrossEntropyLoss(label_smoothing=0.1)"
+    assert repr(nn.CrossEntropyLoss(label_smoothing=0.1)) == "CrossEntropyLoss()"  # as PyTorch prints it
 
 
 def test_clip_grad_norm_scales_gradients_to_the_max_norm():
@@ -192,3 +192,46 @@ def test_l1_penalty_sums_absolute_weights_and_skips_biases_by_default():
     penalty.backward()
     np.testing.assert_allclose(layer.weight.grad.data, 0.1 * np.sign(layer.weight.data))
     assert layer.bias.grad is None
+
+
+def test_softmax_without_dim_uses_pytorchs_implicit_choice_and_warns():
+    x = nt.randn(2, 3)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax has been deprecated"):
+        rows = F.softmax(x)
+    np.testing.assert_allclose(rows.detach().numpy().sum(axis=1), [1.0, 1.0], rtol=1e-6)  # 2-D: dim=1
+    v = nt.randn(3, 4, 5)
+    with pytest.warns(UserWarning, match="log_softmax"):
+        out = F.log_softmax(v)
+    np.testing.assert_allclose(np.exp(out.detach().numpy()).sum(axis=0), np.ones((4, 5)), rtol=1e-5)  # 3-D: dim=0
+    with pytest.warns(UserWarning, match="Implicit dimension") as record:
+        nn.Softmax()(x)
+    assert record[0].filename == __file__  # points at the line that called the module, as PyTorch aims to
+    np.testing.assert_allclose(F.softmax(x, dim=0).detach().numpy().sum(axis=0), [1.0, 1.0, 1.0], rtol=1e-6)
+
+
+def test_flatten_with_start_and_end_dim_as_in_the_polynomial_example():
+    model = nn.Sequential(nn.Linear(3, 1), nn.Flatten(0, 1))
+    assert model(nt.randn(7, 3)).shape == (7,)
+    assert nn.Flatten(1, 2)(nt.zeros(2, 3, 4, 5)).shape == (2, 12, 5)
+    assert repr(nn.Flatten(0, 1)) == "Flatten(start_dim=0, end_dim=1)"
+
+
+def test_layers_and_losses_print_as_pytorch():
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    assert repr(nn.Dropout()) == "Dropout(p=0.5, inplace=False)"
+    assert repr(nn.ReLU()) == "ReLU()" and repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
+    assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
+    assert repr(nn.MSELoss(reduction="sum")) == "MSELoss()"
+    with pytest.raises(ValueError, match="ceil_mode"):
+        nn.MaxPool2d(2, ceil_mode=True)
+
+
+def test_old_size_average_flag_maps_to_reduction_with_pytorchs_warning():
+    a, b = nt.ones(3), nt.zeros(3)
+    with pytest.warns(UserWarning, match="please use reduction='sum' instead"):
+        summed = nn.MSELoss(size_average=False)
+    assert summed.reduction == "sum" and summed(a, b).item() == 3.0
+    with pytest.warns(UserWarning):
+        assert nn.MSELoss(reduce=False).reduction == "none"
+    with pytest.raises(ValueError, match="weight="):
+        nn.CrossEntropyLoss(weight=nt.ones(3))

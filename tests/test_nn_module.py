@@ -144,7 +144,7 @@ def test_repr_prints_the_tree_like_pytorch():
         "Sequential(\n"
         "  (0): Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))\n"
         "  (1): ReLU()\n"
-        "  (2): MaxPool2d(kernel_size=2, stride=2, padding=0)\n"
+        "  (2): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n"
         "  (3): Flatten(start_dim=1, end_dim=-1)\n"
         "  (4): Linear(in_features=864, out_features=10, bias=True)\n"
         ")"
@@ -168,3 +168,47 @@ def test_setattr_before_init_is_a_clear_error():
 
     with pytest.raises(AttributeError, match="super\\(\\).__init__"):
         Broken()
+
+
+def test_load_state_dict_result_prints_all_keys_matched_as_pytorch():
+    model = nn.Linear(2, 2)
+    result = model.load_state_dict(model.state_dict())
+    assert repr(result) == str(result) == "<All keys matched successfully>"
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    partial = model.load_state_dict({"weight": nt.zeros(2, 2), "x": nt.zeros(1)}, strict=False)
+    assert partial.missing_keys == ["bias"] and partial.unexpected_keys == ["x"]
+    assert repr(partial) == "_IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['x'])"
+    missing, unexpected = partial  # still a named tuple
+    assert (missing, unexpected) == (["bias"], ["x"])
+
+
+def test_forward_hook_sees_inputs_and_output_can_replace_it_and_is_removable():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    seen = []
+    handle = model[1].register_forward_hook(lambda module, args, output: seen.append((module, args[0].shape, output.shape)))
+    model(nt.randn(5, 3))
+    assert seen == [(model[1], (5, 4), (5, 4))]
+    handle.remove()
+    model(nt.randn(5, 3))
+    assert len(seen) == 1  # removed: not called again
+
+    x = nt.randn(2, 3)
+    with model[2].register_forward_hook(lambda module, args, output: output * 0):
+        assert np.all(model(x).detach().numpy() == 0)
+    assert not np.all(model(x).detach().numpy() == 0)  # the with block removed it
+
+
+def test_forward_pre_hook_can_replace_the_input():
+    layer = nn.Linear(2, 1)
+    layer.register_forward_pre_hook(lambda module, args: (args[0] * 0,))
+    out = layer(nt.randn(3, 2))
+    np.testing.assert_allclose(out.detach().numpy(), np.repeat(layer.bias.detach().numpy()[None], 3, axis=0))
+    with pytest.raises(TypeError, match="callable"):
+        layer.register_forward_hook("not a function")
+
+
+def test_named_children_lists_direct_children_only():
+    block = Block()
+    assert [(name, type(m).__name__) for name, m in block.named_children()] == [
+        ("features", "Sequential"), ("head", "Linear")]
+    assert [type(m).__name__ for m in block.children()] == ["Sequential", "Linear"]

@@ -65,8 +65,15 @@ def save(obj, f):
     """Write ``obj`` to ``f`` (a path or a binary file object opened for writing).
 
     A path is written as given (no ``.npz`` added). Unsupported values (a
-    Module, a set, an object array) raise a TypeError naming where they are.
+    Module, a set, an object array) raise a TypeError naming where they are;
+    nothing is written then.
     """
+    if _is_whole_object(obj):
+        raise TypeError(
+            f"nettrain.save: got a whole {type(obj).__name__} object; nettrain does not pickle models or "
+            f"optimizers (loading a pickle can run code). Save its state instead: "
+            f"nettrain.save(model.state_dict(), PATH), then model.load_state_dict(nettrain.load(PATH))"
+        )
     arrays = {}
     manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
     # Beyond the zip's CRC (which a re-zip recomputes), a SHA-256 per array
@@ -78,6 +85,12 @@ def save(obj, f):
             np.savez(handle, **arrays)
     else:
         np.savez(f, **arrays)
+
+
+def _is_whole_object(value):
+    """A Module or an Optimizer (anything with a ``state_dict()`` method):
+    what ``torch.save(model, PATH)`` would pickle."""
+    return callable(getattr(value, "state_dict", None)) and not isinstance(value, dict)
 
 
 def _encode(value, arrays, where):
@@ -144,13 +157,19 @@ class ArraySpec:
     sha256: str | None
 
 
-def load(f, map_location=None):
+def load(f, map_location=None, weights_only=None):
     """Read what ``save`` wrote from ``f`` (a path or a binary file object).
 
-    Tensors come back on ``map_location`` (default: the CPU). A missing,
-    truncated, corrupted, crafted or foreign file raises a
+    Tensors come back on ``map_location`` (default: the CPU): a device or its
+    name, a dict ``{saved location: device}`` (the saved location is always
+    ``"cpu"``: files hold host arrays), or a function ``(storage, location)
+    -> storage``, as PyTorch's. ``weights_only`` is accepted for PyTorch's
+    sake: True or False, nothing in a nettrain file is code, so both load the
+    same. A missing, truncated, corrupted, crafted or foreign file raises a
     :class:`~nettrain.errors.CheckpointError` naming the file.
     """
+    if weights_only not in (None, True, False):
+        raise TypeError(f"load: weights_only must be True or False, got {weights_only!r}")
     with open_file(f) as archive:
         return archive.read(archive.root, map_location)
 
@@ -330,23 +349,22 @@ class SavedFile:
 
     def read(self, node, map_location=None):
         """``node`` (``root`` or a part of it) with every ArraySpec replaced by its data, verified."""
-        device = backend.Device(map_location) if map_location is not None else None
-        return self._read(node, device)
+        return self._read(node, _placement(map_location))
 
-    def _read(self, node, device):
+    def _read(self, node, place):
         if isinstance(node, ArraySpec):
             array = self._array(node)
             if node.kind == "ndarray":
                 return array
             if node.kind == "scalar":
                 return array[()]
-            return as_tensor(array, device=device)
+            return as_tensor(place(array) if place is not None else array)
         if isinstance(node, dict):
-            return {key: self._read(item, device) for key, item in node.items()}
+            return {key: self._read(item, place) for key, item in node.items()}
         if isinstance(node, list):
-            return [self._read(item, device) for item in node]
+            return [self._read(item, place) for item in node]
         if isinstance(node, tuple):
-            return tuple(self._read(item, device) for item in node)
+            return tuple(self._read(item, place) for item in node)
         return node
 
     def _array(self, spec: ArraySpec) -> np.ndarray:
@@ -414,6 +432,25 @@ def dumps(obj) -> bytes:
     buffer = io.BytesIO()
     save(obj, buffer)
     return buffer.getvalue()
+
+
+def _placement(map_location):
+    """``map_location`` (PyTorch's forms) as a function placing a loaded host
+    array, or None (stay on the host)."""
+    if map_location is None:
+        return None
+    if callable(map_location) and not isinstance(map_location, (str, backend.Device)):
+        return lambda array: _unwrap(map_location(array, "cpu"))
+    if isinstance(map_location, dict):
+        map_location = map_location.get("cpu")
+        if map_location is None:
+            return None
+    device = backend.Device(map_location)
+    return lambda array: backend.to_device(array, device)
+
+
+def _unwrap(value):
+    return value.data if isinstance(value, Tensor) else value
 
 
 def loads(data: bytes, map_location=None):

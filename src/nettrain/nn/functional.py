@@ -3,6 +3,8 @@ PyTorch's names (``import nettrain.nn.functional as F``). Each is a thin
 front to one ``Function`` in ``nettrain.ops`` (or a short composition)."""
 from __future__ import annotations
 
+import warnings
+
 from .. import backend
 from ..ops import elementwise as E
 from ..ops import nn as N
@@ -41,11 +43,32 @@ def tanh(input):  # noqa: A002
     return E.Tanh.apply(input)
 
 
-def softmax(input, dim):  # noqa: A002
+def _implicit_softmax_dim(name, ndim, stacklevel):
+    """PyTorch's choice when ``dim`` is not given (0 for 0-, 1- and 3-D
+    input, else 1), with its deprecation warning pointing at the caller."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        f"Change the call to include dim=X as an argument.",
+        UserWarning, stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    """exp(x) / sum(exp(x)) along ``dim``; ``dtype`` casts the input first."""
+    if dtype is not None:
+        input = input.to(dtype)  # noqa: A001
+    if dim is None:
+        dim = _implicit_softmax_dim("softmax", input.ndim, _stacklevel)
     return N.Softmax.apply(input, dim=dim)
 
 
-def log_softmax(input, dim):  # noqa: A002
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    """log(softmax(x)) along ``dim``, computed stably in one node."""
+    if dtype is not None:
+        input = input.to(dtype)  # noqa: A001
+    if dim is None:
+        dim = _implicit_softmax_dim("log_softmax", input.ndim, _stacklevel)
     return N.LogSoftmax.apply(input, dim=dim)
 
 

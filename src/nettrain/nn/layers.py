@@ -9,7 +9,6 @@ gradient checks).
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 
 from .. import backend
 from ..autograd import increment_version, no_grad
@@ -21,46 +20,6 @@ from .module import Module, Parameter
 
 def _pair(value):
     return (value, value) if isinstance(value, int) else tuple(value)
-
-
-# --------------------------------------------------------------------------- containers
-
-
-class Sequential(Module):
-    """Modules called one after the other; children are named ``0``, ``1``, ...
-    (or by the keys of an OrderedDict). Indexable and sliceable."""
-
-    def __init__(self, *modules):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for index, module in enumerate(modules):
-                self.add_module(str(index), module)
-
-    def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
-        return x
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
-        n = len(self)
-        if not -n <= index < n:
-            raise IndexError(f"index {index} is out of range for a Sequential of {n} modules")
-        return list(self._modules.values())[index]
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
 
 class Identity(Module):
@@ -145,6 +104,18 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__(kernel_size, stride, padding)
+        if dilation not in (1, (1, 1)) or return_indices or ceil_mode:
+            raise ValueError(
+                "MaxPool2d: nettrain supports dilation=1, return_indices=False and ceil_mode=False only, "
+                f"got dilation={dilation}, return_indices={return_indices}, ceil_mode={ceil_mode}"
+            )
+        self.dilation, self.ceil_mode = dilation, ceil_mode
+
+    def extra_repr(self):
+        return super().extra_repr() + f", dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+
     def forward(self, x):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
@@ -158,8 +129,18 @@ class AvgPool2d(_Pool2d):
 
 
 class ReLU(Module):
+    """max(x, 0). ``inplace=True`` is accepted and printed as in PyTorch; the
+    result is computed out of place here (same values, one more array)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x):
         return F.relu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):
@@ -172,20 +153,15 @@ class Tanh(Module):
         return F.tanh(x)
 
 
-def _softmax_dim(dim, ndim):
-    # PyTorch's rule when no dim is given: 0 for 0-, 1- and 3-D input, else 1.
-    if dim is not None:
-        return dim
-    return 0 if ndim in (0, 1, 3) else 1
-
-
 class Softmax(Module):
+    """Softmax along ``dim``; without one, PyTorch's implicit choice and its warning."""
+
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return F.softmax(x, _softmax_dim(self.dim, x.ndim))
+        return F.softmax(x, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -193,7 +169,7 @@ class Softmax(Module):
 
 class LogSoftmax(Softmax):
     def forward(self, x):
-        return F.log_softmax(x, _softmax_dim(self.dim, x.ndim))
+        return F.log_softmax(x, self.dim, _stacklevel=5)
 
 
 class Flatten(Module):
@@ -214,17 +190,17 @@ class Dropout(Module):
     """In training mode, zero each element with probability ``p`` and scale
     the rest by 1/(1-p); in eval mode, the identity."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0.0 <= p < 1.0:
             raise ValueError(f"dropout probability must be in [0, 1), got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace  # inplace: accepted, computed out of place (as ReLU)
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 # --------------------------------------------------------------------------- batch normalisation

@@ -3,21 +3,43 @@ then ``loss = criterion(logits, targets)``. Each calls the function of the
 same meaning in ``nettrain.nn.functional``."""
 from __future__ import annotations
 
+import warnings
+
 from . import functional as F
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _legacy_reduction(size_average, reduce):
+    """PyTorch's mapping of the old ``size_average``/``reduce`` flags (still in
+    older tutorials: ``MSELoss(size_average=False)``) to ``reduction``."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "none" if not reduce else ("mean" if size_average else "sum")
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+        UserWarning, stacklevel=3,
+    )
+    return reduction
+
+
 class _Loss(Module):
-    def __init__(self, reduction="mean"):
+    """Prints as ``MSELoss()`` whatever the options, as PyTorch's losses do."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
+        if size_average is not None or reduce is not None:
+            reduction = _legacy_reduction(size_average, reduce)
         if reduction not in _REDUCTIONS:
             raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
         self.reduction = reduction
 
-    def extra_repr(self):
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+def _unsupported(name, **options):
+    given = {k: v for k, v in options.items() if v is not None}
+    if given:
+        raise ValueError(f"{name}: nettrain does not support {', '.join(f'{k}=' for k in given)} yet; leave it out")
 
 
 class MSELoss(_Loss):
@@ -37,8 +59,10 @@ class L1Loss(_Loss):
 class CrossEntropyLoss(_Loss):
     """Logits (N, C) and integer class indices (N,); optional label smoothing."""
 
-    def __init__(self, reduction="mean", label_smoothing=0.0):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(size_average, reduce, reduction)
+        _unsupported("CrossEntropyLoss", weight=weight, ignore_index=None if ignore_index == -100 else ignore_index)
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
         self.label_smoothing = label_smoothing
@@ -46,15 +70,13 @@ class CrossEntropyLoss(_Loss):
     def forward(self, input, target):  # noqa: A002
         return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
 
-    def extra_repr(self):
-        parts = [super().extra_repr()]
-        if self.label_smoothing:
-            parts.append(f"label_smoothing={self.label_smoothing}")
-        return ", ".join(p for p in parts if p)
-
 
 class NLLLoss(_Loss):
     """Log-probabilities (N, C) (from LogSoftmax) and integer class indices (N,)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        _unsupported("NLLLoss", weight=weight, ignore_index=None if ignore_index == -100 else ignore_index)
 
     def forward(self, input, target):  # noqa: A002
         return F.nll_loss(input, target, self.reduction)
@@ -62,6 +84,10 @@ class NLLLoss(_Loss):
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on raw scores (logits) and 0/1 float targets of the same shape."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        _unsupported("BCEWithLogitsLoss", weight=weight, pos_weight=pos_weight)
 
     def forward(self, input, target):  # noqa: A002
         return F.binary_cross_entropy_with_logits(input, target, self.reduction)
