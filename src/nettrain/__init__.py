@@ -26,6 +26,8 @@ from .functions import (  # noqa: E402
     sigmoid, softmax, split, sqrt, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where,
 )
 from . import nn, optim  # noqa: E402
+from . import utils  # noqa: E402
+from .backend import Generator  # noqa: E402
 from . import models  # noqa: E402
 from .serialization import load, save  # noqa: E402
 

@@ -287,3 +287,53 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict):
     generators.set_state(state)
+
+
+class Generator:
+    """A random-number generator of one's own, as ``torch.Generator``: pass it
+    as ``generator=`` (DataLoader, random_split, samplers) to get draws that
+    do not depend on, nor disturb, the global stream ``manual_seed`` seeds.
+
+    ``g = Generator().manual_seed(42)``. CPU only.
+    """
+
+    DEFAULT_SEED = 67280421310721  # torch.Generator()'s initial seed
+
+    def __init__(self, device="cpu"):
+        self.device = Device(device)
+        if self.device.type != "cpu":
+            raise ValueError(f"nettrain.Generator lives on the CPU; got device {device!r}")
+        self.manual_seed(self.DEFAULT_SEED)
+
+    def manual_seed(self, seed):
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise TypeError(f"seed must be an int, got {seed!r}")
+        self._seed = int(seed)
+        self.numpy = np.random.Generator(np.random.PCG64(self._seed))
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def seed(self) -> int:
+        """Reseed from fresh OS entropy (non-deterministic) and return the seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy % (2 ** 63)))
+        return self._seed
+
+    def get_state(self) -> dict:
+        return {"seed": self._seed, "state": self.numpy.bit_generator.state}
+
+    def set_state(self, state: dict):
+        self._seed = int(state["seed"])
+        self.numpy.bit_generator.state = state["state"]
+        return self
+
+
+def numpy_generator(generator=None):
+    """The NumPy generator to draw CPU randomness from: ``generator``'s own,
+    or the global one that ``manual_seed`` seeds."""
+    if generator is None:
+        return generators.cpu
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a nettrain.Generator, got {type(generator).__name__}")
+    return generator.numpy
