@@ -440,17 +440,13 @@ def _placement(map_location):
     if map_location is None:
         return None
     if callable(map_location) and not isinstance(map_location, (str, backend.Device)):
-        return lambda array: _unwrap(map_location(array, "cpu"))
+        return lambda array: map_location(array, "cpu")  # the "storage" is the host array
     if isinstance(map_location, dict):
         map_location = map_location.get("cpu")
         if map_location is None:
             return None
     device = backend.Device(map_location)
     return lambda array: backend.to_device(array, device)
-
-
-def _unwrap(value):
-    return value.data if isinstance(value, Tensor) else value
 
 
 def loads(data: bytes, map_location=None):
