@@ -1,0 +1,267 @@
+"""The checks a config value goes through, and where a value sits (for messages).
+
+Each check names what it expects ("an integer >= 1", used in messages and in
+the README's reference) and returns the resolved value or fails with one
+message: ``<file>: <dotted.key>: expected ..., got ...``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from typing import NoReturn
+
+import yaml
+
+from ..errors import ConfigError
+from .yamlfile import Loader
+
+
+# ---------------------------------------------------------------------------
+# Where a value sits, for messages
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Where:
+    """The file and the dotted key a value came from; ``fail`` raises the one message."""
+
+    source: str
+    path: tuple = ()
+    # (path, "a.b=value") for every --set override, so that a message about a
+    # key an override set names the override as well as the file.
+    overrides: tuple = ()
+
+    def child(self, key) -> Where:
+        return dataclasses.replace(self, path=self.path + (key,))
+
+    def dotted(self) -> str:
+        text = ""
+        for part in self.path:
+            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        return text
+
+    def fail(self, problem: str) -> NoReturn:
+        origin = self.source
+        for path, text in self.overrides:
+            shorter = min(len(path), len(self.path))
+            if self.path and path[:shorter] == self.path[:shorter]:
+                origin = f"{self.source} (--set {text})"
+                break
+        where = f"{origin}: {self.dotted()}" if self.path else origin
+        raise ConfigError(f"{where}: {problem}")
+
+
+def describe(value) -> str:
+    """How a message shows a value a person gave: the value and what kind it is."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, int):
+        return f"{value} (an integer)"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan (not a number)"
+        if math.isinf(value):
+            return f"{'-' if value < 0 else ''}.inf (infinite)"
+        return f"{value!r} (a float)"
+    if isinstance(value, str):
+        # A quoted number or boolean is the commonest slip: say how to fix it.
+        try:
+            unquoted = yaml.load(value, Loader=Loader)
+        except yaml.YAMLError:
+            unquoted = value
+        if isinstance(unquoted, (bool, int, float)):
+            return f"{value!r} (a string; write it without quotes)"
+        return f"{value!r} (a string)"
+    if isinstance(value, list):
+        text = repr(value)
+        return f"{text if len(text) <= 60 else text[:57] + '...'} (a list)"
+    if isinstance(value, dict):
+        return f"a mapping with keys {', '.join(map(str, value))}" if value else "an empty mapping"
+    return f"{value!r} (a {type(value).__name__})"
+
+
+def did_you_mean(given: str, options) -> str:
+    """ "; did you mean 'x'?" when one option is close to what was given, else ""."""
+    lowered = {str(option).lower(): option for option in options}
+    close = difflib.get_close_matches(str(given).lower(), list(lowered), n=1, cutoff=0.7)
+    return f"; did you mean {lowered[close[0]]!r}?" if close else ""
+
+
+def quoted_list(names) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+# ---------------------------------------------------------------------------
+# Checks: one per kind of value; each names what it expects and returns the
+# resolved value or fails with the message.
+# ---------------------------------------------------------------------------
+
+
+class Check:
+    def expected(self) -> str:  # "an integer >= 1", used in messages and docs
+        raise NotImplementedError
+
+    def __call__(self, value, where: Where):
+        raise NotImplementedError
+
+    def _wrong(self, value, where: Where) -> NoReturn:
+        where.fail(f"expected {self.expected()}, got {describe(value)}")
+
+
+def _bound(value: float) -> str:
+    return f"{value:g}"
+
+
+class Number(Check):
+    """A finite float (an integer is fine: lr 1 means 1.0), within optional bounds."""
+
+    def __init__(self, gt=None, ge=None, lt=None, le=None):
+        self.gt, self.ge, self.lt, self.le = gt, ge, lt, le
+
+    def _range(self) -> str:
+        low = (f"[{_bound(self.ge)}" if self.ge is not None
+               else f"({_bound(self.gt)}" if self.gt is not None else None)
+        high = (f"{_bound(self.le)}]" if self.le is not None
+                else f"{_bound(self.lt)})" if self.lt is not None else None)
+        if low and high:
+            return f" in {low}, {high}"
+        if low:
+            return f" {'>=' if self.ge is not None else '>'} {low[1:]}"
+        if high:
+            return f" {'<=' if self.le is not None else '<'} {high[:-1]}"
+        return ""
+
+    def expected(self) -> str:
+        return f"a number{self._range()}"
+
+    def in_range(self, value) -> bool:
+        return not (
+            (self.gt is not None and not value > self.gt)
+            or (self.ge is not None and not value >= self.ge)
+            or (self.lt is not None and not value < self.lt)
+            or (self.le is not None and not value <= self.le)
+        )
+
+    def __call__(self, value, where):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self._wrong(value, where)
+        if isinstance(value, float) and not math.isfinite(value):
+            where.fail(f"expected {self.expected()}, got {describe(value)}; NaN and infinity are not allowed")
+        if not self.in_range(value):
+            self._wrong(value, where)
+        return float(value)
+
+
+class Integer(Number):
+    """A whole number written as one (2, not 2.0 or "2"), within optional bounds."""
+
+    def expected(self) -> str:
+        return f"an integer{self._range()}"
+
+    def __call__(self, value, where):
+        if isinstance(value, bool) or not isinstance(value, int) or not self.in_range(value):
+            self._wrong(value, where)
+        return value
+
+
+class Boolean(Check):
+    def expected(self) -> str:
+        return "true or false"
+
+    def __call__(self, value, where):
+        if not isinstance(value, bool):
+            self._wrong(value, where)
+        return value
+
+
+class Text(Check):
+    """A non-empty string, optionally matching a pattern that ``description`` explains."""
+
+    def __init__(self, description="a non-empty string", pattern=None):
+        self.description, self.pattern = description, pattern
+
+    def expected(self) -> str:
+        return self.description
+
+    def __call__(self, value, where):
+        if not isinstance(value, str) or not value.strip():
+            self._wrong(value, where)
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            self._wrong(value, where)
+        return value
+
+
+class OneOf(Check):
+    def __init__(self, choices):
+        self.choices = tuple(choices)
+
+    def expected(self) -> str:
+        return f"one of {quoted_list(self.choices)}"
+
+    def __call__(self, value, where):
+        if not isinstance(value, str) or value not in self.choices:
+            hint = did_you_mean(value, self.choices) if isinstance(value, str) else ""
+            where.fail(f"expected {self.expected()}, got {describe(value)}{hint}")
+        return value
+
+
+class Nullable(Check):
+    """``null`` or what ``inner`` accepts; null keeps the meaning the help text gives it."""
+
+    def __init__(self, inner: Check):
+        self.inner = inner
+
+    def expected(self) -> str:
+        return f"{self.inner.expected()} or null"
+
+    def __call__(self, value, where):
+        return None if value is None else self.inner(value, where)
+
+
+class Either(Check):
+    """One of several checks, each with a word on what that form means."""
+
+    def __init__(self, *forms: tuple[Check, str]):
+        self.forms = forms
+
+    def expected(self) -> str:
+        return " or ".join(f"{check.expected()} ({meaning})" for check, meaning in self.forms)
+
+    def __call__(self, value, where):
+        for check, _ in self.forms:
+            try:
+                return check(value, where)
+            except ConfigError:
+                continue
+        self._wrong(value, where)
+
+
+class ListOf(Check):
+    def __init__(self, item: Check, length=None, min_length=0, increasing=False):
+        self.item, self.length, self.min_length, self.increasing = item, length, min_length, increasing
+
+    def expected(self) -> str:
+        size = (f"of {self.length} items" if self.length is not None
+                else f"of at least {self.min_length} item{'s' * (self.min_length > 1)}"
+                if self.min_length else "")
+        order = ", increasing" if self.increasing else ""
+        return f"a list{' ' + size if size else ''}{order}, each {self.item.expected()}"
+
+    def __call__(self, value, where):
+        if not isinstance(value, list):
+            self._wrong(value, where)
+        if (self.length is not None and len(value) != self.length) or len(value) < self.min_length:
+            self._wrong(value, where)
+        items = [self.item(item, where.child(i)) for i, item in enumerate(value)]
+        if self.increasing:
+            for i in range(1, len(items)):
+                if not items[i] > items[i - 1]:
+                    where.child(i).fail(
+                        f"the list must be strictly increasing; {items[i]} comes after {items[i - 1]}")
+        return items
+

@@ -1,0 +1,227 @@
+"""The training loop: epochs and steps, stop requests (SIGINT/SIGTERM), best tracking, state and restore."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import signal
+import time
+from typing import Callable
+
+import numpy as np
+
+from .. import backend
+from ..checkpoint import FORMAT, VERSION, write_atomic
+from ..nn.utils import clip_grad_norm_, l1_penalty
+from ..report import plot_curves
+from ..tensor import as_tensor
+from .components import Components
+from .objective import EpochSums, Objective, evaluate
+from .run import CheckpointPolicy, Run
+
+
+class Stopped(Exception):
+    """Training stopped early; ``exit_code`` is what the process should exit with."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class StopRequests:
+    """SIGINT / SIGTERM set a flag; the loop finishes its step, checkpoints, and stops."""
+
+    SIGNALS = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+    def __init__(self):
+        self.signum = None
+        self._previous = {}
+
+    def __enter__(self):
+        for signum in self.SIGNALS:
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: no handlers, Ctrl-C raises as usual
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        if self.signum is not None:  # a second Ctrl-C while saving: let it through
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        return False
+
+
+# --------------------------------------------------------------------------- the trainer
+
+
+class Trainer:
+    def __init__(self, config: dict, components: Components, run: Run, report, callbacks=()):
+        self.config = config
+        self.c = components
+        self.run = run
+        self.report = report
+        self.callbacks: list[Callable[[dict], None]] = list(callbacks)
+        train = config["train"]
+        self.epochs = train["epochs"]
+        self.grad_clip = train.get("grad_clip")
+        self.l1 = train.get("l1") or 0.0
+        data = components.data
+        self.objective = Objective(components.loss_name, components.loss_options, data.task)
+        self.eval_split = "val" if data.val is not None else "test"
+        self.loader = data.loader(
+            "train", config["data"]["batch_size"], shuffle=True, drop_last=False,
+            seed=config["seed"], device=components.device,
+        )
+        self.epoch = 0           # epochs completed
+        self.step = 0            # optimizer steps taken
+        self.progress = EpochSums()
+        self.best = None         # best eval metric so far
+        self.records: list[dict] = []
+        self.checkpoints = CheckpointPolicy(run, train["checkpoint_every"], train["keep_last"], self.epochs)
+
+    # -- one epoch
+
+    def train_epoch(self, stop: StopRequests):
+        model, sums = self.c.model, self.progress
+        model.train()
+        steps = len(self.loader)
+        self.report.epoch_started(self.epoch + 1, steps, sums.steps)
+        started = time.perf_counter() - sums.seconds
+        # A diverging run overflows before its loss turns inf/NaN; the check
+        # below reports that once, clearly, instead of NumPy warning per op.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._train_steps(stop, started)
+        sums.seconds = time.perf_counter() - started
+
+    def _train_steps(self, stop, started):
+        model, optimizer, sums, objective = self.c.model, self.c.optimizer, self.progress, self.objective
+        for xb, yb in self.loader:
+            out = model(as_tensor(xb))
+            loss = objective.loss(out, objective.targets(yb))
+            total = loss + l1_penalty(model.parameters(), self.l1) if self.l1 else loss
+            value = loss.item()
+            if not math.isfinite(value):
+                kept = (f"its last good checkpoint is kept ({self.run.last})" if self.run.last.exists()
+                        else "no checkpoint had been written yet")
+                raise Stopped(
+                    f"the loss became {value} at step {self.step + 1} (epoch {self.epoch + 1}); the run "
+                    f"stopped and {kept}. Try a smaller optimizer.lr or set train.grad_clip.", 1,
+                )
+            optimizer.zero_grad()
+            total.backward()
+            if self.grad_clip:
+                clip_grad_norm_(model.parameters(), self.grad_clip)
+            optimizer.step()
+            self.step += 1
+            n = len(yb)
+            sums.add(value * n, n)
+            objective.score(out.data, yb, sums)
+            elapsed = time.perf_counter() - started
+            metrics = {"epoch": self.epoch + 1, "step": self.step, "loss": value,
+                       "samples_per_s": sums.count / max(elapsed, 1e-9)}
+            self.report.step(sums.steps, metrics)
+            for callback in self.callbacks:
+                callback(metrics)
+            if stop.signum is not None:
+                sums.seconds = time.perf_counter() - started
+                self.save(self.run.last)
+                raise Stopped(self._stopped_message(stop.signum), StopRequests.SIGNALS[stop.signum])
+
+    def _stopped_message(self, signum):
+        name = signal.Signals(signum).name
+        return (
+            f"{name}: stopped after step {self.step} (epoch {self.epoch + 1}, "
+            f"{self.progress.steps}/{len(self.loader)} steps); checkpoint saved to {self.run.last}\n"
+            f"resume with:\n  nettrain train {self.run.dir / 'config.yaml'} --resume {self.run.last}"
+        )
+
+    def evaluate(self, split: str) -> dict:
+        return evaluate(self.c.model, self.objective, self.c.data, split, self.c.device)
+
+    # -- the whole run
+
+    def fit(self) -> dict:
+        log = self.run.metrics
+        with StopRequests() as stop:
+            while self.epoch < self.epochs:
+                self.train_epoch(stop)
+                row = {"kind": "epoch", "epoch": self.epoch + 1, "step": self.step}
+                row.update(self.progress.summary("train", self.objective.task))
+                row["lr"] = self.c.optimizer.param_groups[0]["lr"]
+                if (self.epoch + 1) % self.config["train"]["eval_every"] == 0 or self.epoch + 1 == self.epochs:
+                    row.update(self.evaluate(self.eval_split))
+                row["seconds"] = round(self.progress.seconds, 3)
+                if self.c.scheduler is not None:
+                    self.c.scheduler.step()
+                self.epoch += 1
+                self.progress = EpochSums()
+                improved = self._track_best(row)
+                self.records.append(row)
+                log.append(row)
+                self.report.epoch_finished(row)
+                self.checkpoints.after_epoch(self.epoch, improved, self.save)
+                if stop.signum is not None:
+                    raise Stopped(self._stopped_message(stop.signum), StopRequests.SIGNALS[stop.signum])
+        final = {"kind": "final", "epoch": self.epoch, "step": self.step}
+        last = self.records[-1] if self.records else {}
+        if last.get("kind") == "epoch" and last.get("epoch") == self.epoch and "test_loss" in last:
+            # no val split: the last epoch was already evaluated on test
+            final.update({k: v for k, v in last.items() if k.startswith("test_")})
+        else:
+            final.update(self.evaluate("test"))
+        if self.best is not None:
+            final["best"] = self.best
+        log.append(final)
+        self.records.append(final)
+        plot_curves(self.records, self.run.dir / "curves.png")
+        return final
+
+    def _track_best(self, row) -> bool:
+        split = self.eval_split
+        key, better = (f"{split}_acc", max) if self.objective.task != "regression" else (f"{split}_loss", min)
+        if key not in row:
+            return False
+        if self.best is None or better(row[key], self.best["value"]) != self.best["value"]:
+            self.best = {"metric": key, "value": row[key], "epoch": row["epoch"]}
+            return True
+        return False
+
+    # -- checkpoint state
+
+    def state(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "model": self.c.model.state_dict(),
+            "optimizer": self.c.optimizer.state_dict(),
+            "scheduler": self.c.scheduler.state_dict() if self.c.scheduler is not None else None,
+            "epoch": self.epoch,
+            "step": self.step,
+            "progress": dataclasses.asdict(self.progress),
+            "loader": self.loader.state_dict(),
+            "rng": backend.get_rng_state(),
+            "best": self.best,
+            "metrics": self.records,
+            "config": self.config,
+            "data": {"name": self.c.data.name, "transform_state": self.c.data.transform_state},
+        }
+
+    def save(self, path):
+        write_atomic(self.state(), path)
+
+    def restore(self, state: dict):
+        self.c.model.load_state_dict(state["model"])
+        self.c.optimizer.load_state_dict(state["optimizer"])
+        if self.c.scheduler is not None and state.get("scheduler") is not None:
+            self.c.scheduler.load_state_dict(state["scheduler"])
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.progress = EpochSums(**state["progress"])
+        self.loader.load_state_dict(state["loader"])
+        backend.set_rng_state(state["rng"])
+        self.best = state.get("best")
+        self.records = list(state.get("metrics") or [])
+

@@ -1,0 +1,106 @@
+"""The loss and the score of a batch, an epoch's running sums, and evaluation on a split."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .. import backend
+from ..autograd import no_grad
+from ..nn import functional as F
+from ..tensor import Tensor, as_tensor
+
+
+class Objective:
+    """The loss and the score (accuracy, or absolute error for regression),
+    in one place for training and evaluation."""
+
+    def __init__(self, loss_name: str, loss_options: dict, task: str):
+        self.name, self.options, self.task = loss_name, loss_options, task
+        self.binary = loss_name == "bce_with_logits"
+
+    def targets(self, yb) -> Tensor:
+        if self.binary:  # one logit per sample: float targets of shape (N, 1)
+            return as_tensor(yb.astype(backend.float32).reshape(-1, 1))
+        return as_tensor(yb)
+
+    def loss(self, out, y, reduction="mean"):
+        if self.name == "cross_entropy":
+            return F.cross_entropy(out, y, reduction=reduction, **self.options)
+        if self.name == "nll":
+            return F.nll_loss(out.log_softmax(1), y, reduction=reduction)
+        if self.name == "bce_with_logits":
+            return F.binary_cross_entropy_with_logits(out, y, reduction=reduction)
+        if self.name == "mse":
+            return F.mse_loss(out, y, reduction=reduction)
+        return F.l1_loss(out, y, reduction=reduction)
+
+    def labels(self, yb):
+        return yb.argmax(axis=1) if yb.ndim == 2 else yb
+
+    def predictions(self, out):
+        """Predicted class indices from the model's output array."""
+        if self.binary:
+            return (out[:, 0] > 0).astype(backend.int64)
+        return out.argmax(axis=1)
+
+    def score(self, out, yb, sums):
+        """Add a batch's correct count (or absolute error) to ``sums``."""
+        if self.task == "regression":
+            sums.abs_err += float(abs(out - yb).sum())
+        else:
+            sums.correct += int((self.predictions(out) == self.labels(yb)).sum())
+
+
+@no_grad()
+def evaluate(model, objective: Objective, data, split: str, device, batch_size=1000, confusion=False) -> dict:
+    """Loss and accuracy (MAE for regression) of ``model`` on a split, in eval
+    mode; with ``confusion``, also the confusion matrix (rows: true class)."""
+    was_training = model.training
+    model.eval()
+    sums = EpochSums()
+    classes = data.num_classes or 0
+    matrix = np.zeros((classes, classes), dtype=np.int64) if confusion and classes else None
+    for xb, yb in data.loader(split, batch_size, shuffle=False, drop_last=False, seed=0, device=device):
+        out = model(as_tensor(xb))
+        loss = objective.loss(out, objective.targets(yb), reduction="sum")
+        sums.add(loss.item(), len(yb))
+        objective.score(out.data, yb, sums)
+        if matrix is not None:
+            pairs = backend.to_host(objective.labels(yb)) * classes + backend.to_host(objective.predictions(out.data))
+            matrix += np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
+    model.train(was_training)
+    result = sums.summary(split, objective.task)
+    result[f"{split}_samples"] = sums.count
+    if matrix is not None:
+        result["confusion_matrix"] = matrix.tolist()
+        totals = matrix.sum(axis=1)
+        result["per_class_acc"] = [float(matrix[i, i] / totals[i]) if totals[i] else None for i in range(classes)]
+    return result
+
+
+@dataclasses.dataclass
+class EpochSums:
+    """Running sums over an epoch (or an evaluation); part of a mid-epoch checkpoint."""
+
+    loss_sum: float = 0.0
+    count: int = 0
+    correct: int = 0
+    abs_err: float = 0.0
+    steps: int = 0
+    seconds: float = 0.0
+
+    def add(self, loss_sum, n):
+        self.loss_sum += loss_sum
+        self.count += n
+        self.steps += 1
+
+    def summary(self, split, task) -> dict:
+        n = max(self.count, 1)
+        out = {f"{split}_loss": self.loss_sum / n}
+        if task == "regression":
+            out[f"{split}_mae"] = self.abs_err / n
+        else:
+            out[f"{split}_acc"] = self.correct / n
+        return out
+
