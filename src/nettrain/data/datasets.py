@@ -228,12 +228,13 @@ def ensure_dataset(name: str, root=None, download: bool = True, root_label: str 
     return fetch_dataset(name, root, root_label), "downloaded"
 
 
-def load_split(name: str, split: str, root=None, download: bool = True):
-    """(images uint8 (N, H, W), labels int64 (N,), folder) of one split of an image data set."""
+def load_split(name: str, split: str, root=None, download: bool = True, root_label: str = "data.root"):
+    """(images uint8 (N, H, W), labels int64 (N,), folder) of one split of an image data set.
+    ``root_label`` names the root in messages (``root`` for nettrain.vision's data sets)."""
     if split not in SPLIT_FILES:
         raise UsageError(f"unknown split {split!r}; expected 'train' or 'test'")
     info = IMAGE_DATASETS[name]
-    folder, _ = ensure_dataset(name, root, download)
+    folder, _ = ensure_dataset(name, root, download, root_label)
     images_file, labels_file = SPLIT_FILES[split]
     images, labels = read_idx_pair(folder / images_file, folder / labels_file, num_classes=len(info.classes))
     if images.shape[1:] != info.image_shape:
