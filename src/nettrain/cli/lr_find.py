@@ -35,7 +35,7 @@ def lr_find_command(
 
     from ..config import load_config
     from ..lr_finder import lr_find, plot_lr_find
-    from ..tensor import Tensor
+    from ..tensor import as_tensor
     from ..trainer import Objective, build
 
     if not 0 < start_lr < end_lr:
@@ -52,7 +52,7 @@ def lr_find_command(
 
     def step(batch):
         xb, yb = batch
-        loss = objective.loss(model(Tensor._make(xb, False, None)), objective.targets(yb))
+        loss = objective.loss(model(as_tensor(xb)), objective.targets(yb))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
