@@ -3,6 +3,7 @@ batched operands with broadcasting), which also serve ``mm``, ``mv`` and ``dot``
 from __future__ import annotations
 
 from ..autograd import Function
+from ..blas import matmul
 
 
 def _swap_last(a):
@@ -20,7 +21,7 @@ class MatMul(Function):
                 f"{'only' if y.ndim == 1 else 'second-to-last'} dimension of the second)"
             )
         self.save_for_backward(x, y)
-        return x @ y
+        return matmul(x, y)
 
     def backward(self, grad):
         gx, gy = self.needs_input_grad
@@ -34,11 +35,11 @@ class MatMul(Function):
             grad = grad[..., :, None]
         dx = dy = None
         if gx:
-            dx = grad @ _swap_last(y2)
+            dx = matmul(grad, _swap_last(y2))
             if x.ndim == 1:
                 dx = dx[..., 0, :]
         if gy:
-            dy = _swap_last(x2) @ grad
+            dy = matmul(_swap_last(x2), grad)
             if y.ndim == 1:
                 dy = dy[..., 0]
         return dx, dy

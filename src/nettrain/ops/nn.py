@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..backend import get_array_module
+from ..blas import matmul
 
 # --------------------------------------------------------------------------- helpers
 
@@ -90,7 +91,7 @@ class Linear(Function):
                 f"expects {weight.shape[1]} (weight shape {tuple(weight.shape)})"
             )
         self.save_for_backward(x, weight)
-        out = x @ weight.T
+        out = matmul(x, weight.T)
         if bias is not None:
             out += bias
         return out
@@ -99,8 +100,8 @@ class Linear(Function):
         needs = self.needs_input_grad
         x, w = self.saved
         g2 = grad.reshape(-1, grad.shape[-1])
-        dx = grad @ w if needs[0] else None
-        dw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        dx = matmul(grad, w) if needs[0] else None
+        dw = matmul(g2.T, x.reshape(-1, x.shape[-1])) if needs[1] else None
         if len(needs) == 3:
             return dx, dw, (g2.sum(axis=0) if needs[2] else None)
         return dx, dw
@@ -131,7 +132,7 @@ class Conv2d(Function):
         xpad = _pad_chwn(_chwn(x), ph, pw)
         # im2col: one copy of the windows, patch axis first, batch axis last.
         cols = _windows(xpad, kh, kw, sh, sw, ho, wo).reshape(c * kh * kw, ho * wo * n)
-        out = weight.reshape(o, -1) @ cols  # (O, Ho*Wo*N): the (C, H, W, N) layout
+        out = matmul(weight.reshape(o, -1), cols)  # (O, Ho*Wo*N): the (C, H, W, N) layout
         if bias is not None:
             out += bias[:, None]
         self.save_for_backward(x, weight)
@@ -146,11 +147,11 @@ class Conv2d(Function):
         _, weight = self.saved
         o = weight.shape[0]
         g2 = _chwn(grad).reshape(o, ho * wo * n)
-        dweight = (g2 @ self.cols.T).reshape(weight.shape) if needs[1] else None
+        dweight = matmul(g2, self.cols.T).reshape(weight.shape) if needs[1] else None
         dbias = g2.sum(axis=1) if len(needs) == 3 and needs[2] else None
         dx = None
         if needs[0]:
-            dcols = (weight.reshape(o, -1).T @ g2).reshape(c, kh, kw, ho, wo, n)
+            dcols = matmul(weight.reshape(o, -1).T, g2).reshape(c, kh, kw, ho, wo, n)
             # col2im: scatter each kernel offset's block back, one strided add per offset
             dpad = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=grad.dtype)
             for i in range(kh):
