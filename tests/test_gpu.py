@@ -60,3 +60,35 @@ def test_train_on_gpu_then_eval_on_cpu(tmp_path, capsys):
         main(["eval", "--checkpoint", str(checkpoint), "--device", "cpu", "--json"])
     assert info.value.code == 0
     assert json.loads(capsys.readouterr().out)["acc"] >= 0.99
+
+
+
+def test_resumed_gpu_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, capsys):
+    """Dropout masks drawn on the GPU continue where the checkpoint left the
+    GPU's stream (they used to restart from the seed on resume)."""
+    from conftest import run_cli
+    from nettrain.checkpoint import read_checkpoint
+
+    def only_run(root):
+        (run,) = [p for p in root.iterdir() if p.is_dir()]
+        return run
+
+    common = ["--device", "cuda", "--set", "model.dropout=0.3"]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    assert run_cli(["train", CONFIGS / "clusters3.yaml", "--runs-dir", straight, "--epochs", 4, *common], capsys)[0] == 0
+    assert run_cli(["train", CONFIGS / "clusters3.yaml", "--runs-dir", split, "--epochs", 2, *common], capsys)[0] == 0
+    run = only_run(split)
+    code, _, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz", "--epochs", 4,
+                            "--device", "cuda"], capsys)
+    assert code == 0, err
+    a = read_checkpoint(only_run(straight) / "checkpoints" / "last.npz")["model"]
+    b = read_checkpoint(run / "checkpoints" / "last.npz")["model"]
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(np.asarray(a[key]), np.asarray(b[key]), err_msg=key)
+
+
+def test_randperm_on_the_gpu_stays_on_the_gpu():
+    p = nt.randperm(10, device="cuda")
+    assert p.device == "cuda:0" and p.dtype == nt.int64
+    assert sorted(p.cpu().tolist()) == list(range(10))

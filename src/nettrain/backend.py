@@ -196,9 +196,52 @@ def array_module_for(device):
 # --------------------------------------------------------------------------- random generators
 
 
+class CudaGenerator:
+    """A GPU's random stream whose whole state is two integers.
+
+    CuPy's RandomState cannot hand out or take back its state, so a
+    checkpoint could not restore it. Here every draw first reseeds one
+    counter-based (Philox) generator from ``(seed, device index, draw
+    number)``: the state is the draw number, and a resumed run continues the
+    stream exactly where it stopped (dropout masks do not repeat). The
+    methods are those of NumPy's ``Generator`` that nettrain uses, so code
+    draws the same way on every device. ``random_state`` is any object with
+    NumPy's ``RandomState`` interface (CuPy's on a GPU).
+    """
+
+    def __init__(self, random_state, seed: int, index: int, draws: int = 0):
+        self._random_state = random_state
+        self.seed, self.index, self.draws = int(seed), int(index), int(draws)
+
+    def _next(self):
+        key = np.random.SeedSequence((self.seed, self.index, self.draws)).generate_state(1, np.uint64)[0]
+        self.draws += 1
+        self._random_state.seed(int(key))
+        return self._random_state
+
+    def random(self, shape):
+        return self._next().random_sample(shape)
+
+    def standard_normal(self, shape):
+        return self._next().standard_normal(shape)
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return self._next().uniform(low, high, size)
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        return self._next().normal(loc, scale, size)
+
+    def integers(self, low, high, size=None):
+        return self._next().randint(low, high, size)
+
+    def permutation(self, n):
+        return self._next().permutation(n)
+
+
 class _Generators:
     """One seeded generator per device, so ``manual_seed`` makes every random
-    creation reproducible and a checkpoint can save and restore them."""
+    creation reproducible and a checkpoint can save and restore them (the
+    CPU's PCG64 state and each GPU's draw count, see CudaGenerator)."""
 
     def __init__(self, seed: int = 0):
         self.seed(seed)
@@ -207,6 +250,7 @@ class _Generators:
         self.initial_seed = int(seed)
         self.cpu = np.random.Generator(np.random.PCG64(self.initial_seed))
         self.cuda = {}
+        self._cuda_draws = {}  # restored draw counts of GPUs not used yet in this process
 
     def for_device(self, device):
         device = Device(device)
@@ -215,30 +259,33 @@ class _Generators:
         if device.index not in self.cuda:
             cp = cupy_module()
             with cp.cuda.Device(device.index):
-                self.cuda[device.index] = cp.random.RandomState(self.initial_seed + device.index)
+                philox = cp.random.RandomState(method=cp.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+            self.cuda[device.index] = CudaGenerator(
+                philox, self.initial_seed, device.index, self._cuda_draws.get(device.index, 0))
         return self.cuda[device.index]
 
     def get_state(self) -> dict:
-        # The CPU state is a plain dict of ints (JSON-friendly); CuPy's
-        # RandomState cannot be serialised, so GPU sampling is reseeded from
-        # the CPU stream on restore (see set_state).
-        return {"seed": self.initial_seed, "cpu": self.cpu.bit_generator.state}
+        """JSON-friendly: the CPU state is a dict of ints, each GPU's a draw count."""
+        draws = dict(self._cuda_draws)
+        draws.update({index: g.draws for index, g in self.cuda.items()})
+        return {"seed": self.initial_seed, "cpu": self.cpu.bit_generator.state,
+                "cuda": {str(index): n for index, n in sorted(draws.items())}}
 
     def set_state(self, state: dict):
         self.initial_seed = int(state["seed"])
         self.cpu = np.random.Generator(np.random.PCG64())
         self.cpu.bit_generator.state = state["cpu"]
         self.cuda = {}
+        # (checkpoints written before GPU streams were saved have no "cuda")
+        self._cuda_draws = {int(index): int(n) for index, n in (state.get("cuda") or {}).items()}
 
 
 generators = _Generators(0)
 
 
 def uniform(generator, shape):
-    """Uniform samples on [0, 1) from a device's generator (numpy's Generator
-    calls it ``random``, cupy's RandomState ``random_sample``)."""
-    draw = generator.random if hasattr(generator, "random") else generator.random_sample
-    return draw(shape)
+    """Uniform samples on [0, 1) from a device's generator."""
+    return generator.random(shape)
 
 
 class batch_rows:

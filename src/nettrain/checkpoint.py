@@ -240,7 +240,8 @@ LAYOUT = _Record({
                        "batch_size": _Int(ge=1), "drop_last": _Bool(), "num_samples": _Int(ge=1)}),
     "rng": _Record({"seed": COUNT, "cpu": _Record({
         "bit_generator": _Str("PCG64"), "state": _Record({"state": COUNT, "inc": COUNT}),
-        "has_uint32": COUNT, "uinteger": COUNT})}),
+        "has_uint32": COUNT, "uinteger": COUNT}),
+        "cuda": _MapOf(str, COUNT)}, optional=("cuda",)),  # draws per GPU (backend.CudaGenerator)
     "best": _Nullable(_Record({"metric": _Str(), "value": _Number(), "epoch": COUNT})),
     "metrics": _ListOf(_MapOf(str, _Plain())),
     "config": _MapOf(str, _Plain()),

@@ -878,16 +878,14 @@ def randint(low, high=None, size=(), dtype=None, device=None):
     if high is None:
         low, high = 0, low
     def sample(generator, shape):
-        # numpy's Generator calls it integers(); cupy's RandomState, randint()
-        draw = generator.integers if hasattr(generator, "integers") else generator.randint
-        return draw(low, high, shape)
+        return generator.integers(low, high, shape)
 
     return _random(sample, (tuple(size),), dtype, device, False, backend.DEFAULT_INT)
 
 
 def randperm(n, device=None):
-    generator = backend.generators.for_device(device or "cpu")
-    return Tensor._make(backend.to_device(np.asarray(generator.permutation(n), dtype=np.int64), device or "cpu"), False, None)
+    """A random permutation of 0 .. n-1 (int64), drawn on ``device`` by its generator."""
+    return _random(lambda generator, shape: generator.permutation(n), (), backend.DEFAULT_INT, device, False)
 
 
 def _like(factory):
