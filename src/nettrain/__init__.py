@@ -15,7 +15,7 @@ from .tensor import (  # noqa: E402
     Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
-from .autograd import enable_grad, is_grad_enabled, no_grad  # noqa: E402
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from .backend import (  # noqa: E402
     Device as device, cuda_is_available, float16, float32, float64, int32, int64, uint8,
     get_rng_state, manual_seed, set_rng_state,

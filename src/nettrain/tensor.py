@@ -140,7 +140,7 @@ class Tensor:
         if self.data.dtype not in (backend.DEFAULT_FLOAT, backend.int64, backend.bool_):
             extras.append(f"dtype=nettrain.{self.data.dtype}")
         if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..autograd import CustomNode, Function
 from ..functions import cat, stack, where
 from ..nn import functional as F
 from ..ops import elementwise as E
@@ -125,6 +126,28 @@ def _fill(rng, device):
         return a * x + b * x + c + x
 
     return fn, [leaf(_normal(rng, 3, 4), device), leaf(_normal(rng, 4), device), leaf(_normal(rng), device)], "(3, 4) <- (4,), ()"
+
+
+class _CubePlusProduct(Function):
+    """A custom function in PyTorch's protocol: scale * x**3 + x * y."""
+
+    @staticmethod
+    def forward(ctx, x, y, scale):
+        ctx.save_for_backward(x, y)
+        ctx.scale = scale
+        return x ** 3 * scale + x * y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.saved_tensors
+        dx = grad_output * (x ** 2 * (3 * ctx.scale) + y) if ctx.needs_input_grad[0] else None
+        dy = grad_output * x if ctx.needs_input_grad[1] else None
+        return dx, dy, None
+
+
+@case("custom Function (PyTorch protocol)", covers=[CustomNode])
+def _custom(rng, device):
+    return (lambda x, y: _CubePlusProduct.apply(x, y, 0.5)), [leaf(_normal(rng, 3, 4), device), leaf(_normal(rng, 4), device)], "(3, 4), (4,)"
 
 
 @case("cat", covers=[S.Cat])

@@ -55,6 +55,8 @@ class Div(Function):
 class Pow(Function):
     """x ** y with both tensors (the exponent differentiable too)."""
 
+    node_name = "PowBackward1"
+
     def forward(self, x, y):
         out = x ** y
         self.save_for_backward(x, y, out)
@@ -72,6 +74,8 @@ class Pow(Function):
 
 class PowScalar(Function):
     """x ** c for a Python number c."""
+
+    node_name = "PowBackward0"
 
     single_input = True
 
@@ -189,6 +193,7 @@ class Relu(Function):
 
 
 class Clamp(Function):
+    node_name = "ClampBackward1"
     single_input = True
 
     def forward(self, x, low=None, high=None):
@@ -284,6 +289,7 @@ class Fill(Function):
 class Cast(Function):
     """A dtype change; the gradient goes back in the input's dtype."""
 
+    node_name = "ToCopyBackward0"
     single_input = True
 
     def forward(self, x, dtype):
@@ -297,6 +303,7 @@ class Cast(Function):
 class Copy(Function):
     """A device change (CPU <-> GPU); the gradient goes back to the input's device."""
 
+    node_name = "ToCopyBackward0"
     single_input = True
 
     def forward(self, x, device):

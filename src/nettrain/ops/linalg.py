@@ -21,6 +21,12 @@ class MatMul(Function):
                 f"{'only' if y.ndim == 1 else 'second-to-last'} dimension of the second)"
             )
         self.save_for_backward(x, y)
+        if x.ndim == 1 or y.ndim == 1:
+            self.node_name = "DotBackward0" if x.ndim == y.ndim == 1 else "MvBackward0" if y.ndim == 1 and x.ndim == 2 else None
+        elif x.ndim == y.ndim == 2:
+            self.node_name = "MmBackward0"
+        else:
+            self.node_name = "BmmBackward0" if x.ndim == y.ndim == 3 else "UnsafeViewBackward0"
         return matmul(x, y)
 
     def backward(self, grad):

@@ -91,6 +91,7 @@ class Linear(Function):
                 f"expects {weight.shape[1]} (weight shape {tuple(weight.shape)})"
             )
         self.save_for_backward(x, weight)
+        self.node_name = "MmBackward0" if bias is None else "AddmmBackward0"
         out = matmul(x, weight.T)
         if bias is not None:
             out += bias
@@ -115,6 +116,8 @@ class Conv2d(Function):
 
     Backward reads the im2col matrix ``cols`` (a copy of x's windows, or a
     view of x for a 1x1 kernel), so x is saved too."""
+
+    node_name = "ConvolutionBackward0"
 
     def forward(self, x, weight, bias=None, stride=1, padding=0):
         if x.ndim != 4:
@@ -207,6 +210,8 @@ class MaxPool2d(_Pool2d):
     The window slices kept for backward may be views of x (no padding, x
     already in the (C, H, W, N) layout), so x is saved with the output."""
 
+    node_name = "MaxPool2DWithIndicesBackward0"
+
     def forward(self, x, kernel_size, stride=None, padding=0):
         xp = get_array_module(x)
         kh, kw, sh, sw, ph, pw, ho, wo = self._setup(x, kernel_size, stride, padding)
@@ -244,6 +249,8 @@ class MaxPool2d(_Pool2d):
 
 class AvgPool2d(_Pool2d):
     """Mean over each window (padding counted as zeros, PyTorch's default)."""
+
+    node_name = "AvgPool2DBackward0"
 
     def forward(self, x, kernel_size, stride=None, padding=0):
         kh, kw, sh, sw, ph, pw, ho, wo = self._setup(x, kernel_size, stride, padding)
@@ -337,6 +344,8 @@ class CrossEntropy(Function):
     """log-softmax and negative log-likelihood in one node (logits + class
     indices), with label smoothing; backward is ``softmax - smoothed one-hot``."""
 
+    node_name = "NllLossBackward0"  # PyTorch's cross_entropy graph ends in nll_loss
+
     def forward(self, logits, target, reduction="mean", label_smoothing=0.0):
         xp = get_array_module(logits)
         _check_reduction(reduction)
@@ -373,6 +382,8 @@ class CrossEntropy(Function):
 class NLLLoss(Function):
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
 
+    node_name = "NllLossBackward0"
+
     def forward(self, log_probs, target, reduction="mean"):
         xp = get_array_module(log_probs)
         _check_reduction(reduction)
@@ -397,6 +408,8 @@ class NLLLoss(Function):
 class BCEWithLogits(Function):
     """Binary cross-entropy on logits, in the overflow-free form
     ``max(x, 0) - x*y + log(1 + exp(-|x|))``."""
+
+    node_name = "BinaryCrossEntropyWithLogitsBackward0"
 
     def forward(self, x, y, reduction="mean"):
         xp = get_array_module(x)

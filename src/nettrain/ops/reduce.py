@@ -24,7 +24,13 @@ class _Reduction(Function):
 
     single_input = True
 
+    # PyTorch numbers the overloads: sum() is SumBackward0, sum(dim) SumBackward1
+    # (for max and min the other way round).
+    names_for_all_and_dim = None
+
     def _setup(self, x, dim, keepdim):
+        if self.names_for_all_and_dim:
+            self.node_name = self.names_for_all_and_dim[dim is not None]
         self.axes = _axes(dim, x.ndim)
         self.keepdim = keepdim
         self.input_shape = x.shape
@@ -49,6 +55,8 @@ class _Reduction(Function):
 
 
 class Sum(_Reduction):
+    names_for_all_and_dim = ("SumBackward0", "SumBackward1")
+
     def forward(self, x, dim=None, keepdim=False):
         return x.sum(axis=self._setup(x, dim, keepdim), keepdims=keepdim)
 
@@ -57,6 +65,8 @@ class Sum(_Reduction):
 
 
 class Mean(_Reduction):
+    names_for_all_and_dim = ("MeanBackward0", "MeanBackward1")
+
     def forward(self, x, dim=None, keepdim=False):
         return x.mean(axis=self._setup(x, dim, keepdim), keepdims=keepdim)
 
@@ -86,10 +96,12 @@ class _Extreme(_Reduction):
 
 class Max(_Extreme):
     pick = "max"
+    names_for_all_and_dim = ("MaxBackward1", "MaxBackward0")
 
 
 class Min(_Extreme):
     pick = "min"
+    names_for_all_and_dim = ("MinBackward1", "MinBackward0")
 
 
 class Var(_Reduction):
@@ -107,6 +119,8 @@ class Var(_Reduction):
 
 
 class LogSumExp(_Reduction):
+    node_name = "LogsumexpBackward0"
+
     def forward(self, x, dim=None, keepdim=False):
         xp = get_array_module(x)
         axes = self._setup(x, dim, keepdim)
@@ -124,6 +138,8 @@ class LogSumExp(_Reduction):
 
 class Norm(_Reduction):
     """The p-norm (sum |x|^p)^(1/p) for p >= 1, and the max norm for p = inf."""
+
+    node_name = "LinalgVectorNormBackward0"
 
     def forward(self, x, p=2, dim=None, keepdim=False):
         xp = get_array_module(x)

@@ -8,6 +8,7 @@ from ..backend import get_array_module, scatter_add
 
 
 class Reshape(Function):
+    node_name = "ViewBackward0"
     single_input = True
     is_view = True
 
@@ -81,7 +82,12 @@ class GetItem(Function):
     def forward(self, x, index):
         # An index holding arrays is copied: the caller may change its own
         # array (an index tensor) before backward scatters through it.
-        self.index = index if _is_basic(index) else _copy_arrays(index)
+        basic = _is_basic(index)
+        self.index = index if basic else _copy_arrays(index)
+        if basic:
+            self.node_name = "SelectBackward0" if isinstance(index, int) else "SliceBackward0"
+        else:
+            self.node_name = "IndexBackward0"
         self.input_shape = x.shape
         return x[index]
 
