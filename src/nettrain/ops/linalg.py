@@ -22,7 +22,8 @@ class MatMul(Function):
             )
         self.save_for_backward(x, y)
         if x.ndim == 1 or y.ndim == 1:
-            self.node_name = "DotBackward0" if x.ndim == y.ndim == 1 else "MvBackward0" if y.ndim == 1 and x.ndim == 2 else None
+            self.node_name = ("DotBackward0" if x.ndim == y.ndim == 1 else
+                              "MvBackward0" if x.ndim == 2 else "UnsafeViewBackward0")
         elif x.ndim == y.ndim == 2:
             self.node_name = "MmBackward0"
         else:

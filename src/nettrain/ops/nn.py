@@ -91,7 +91,10 @@ class Linear(Function):
                 f"expects {weight.shape[1]} (weight shape {tuple(weight.shape)})"
             )
         self.save_for_backward(x, weight)
-        self.node_name = "MmBackward0" if bias is None else "AddmmBackward0"
+        if x.ndim == 2:
+            self.node_name = "MmBackward0" if bias is None else "AddmmBackward0"
+        else:  # PyTorch flattens the batch dims and views the result back
+            self.node_name = "UnsafeViewBackward0" if bias is None else "ViewBackward0"
         out = matmul(x, weight.T)
         if bias is not None:
             out += bias

@@ -85,7 +85,8 @@ class GetItem(Function):
         basic = _is_basic(index)
         self.index = index if basic else _copy_arrays(index)
         if basic:
-            self.node_name = "SelectBackward0" if isinstance(index, int) else "SliceBackward0"
+            items = index if isinstance(index, tuple) else (index,)
+            self.node_name = "SelectBackward0" if all(isinstance(i, int) for i in items) else "SliceBackward0"
         else:
             self.node_name = "IndexBackward0"
         self.input_shape = x.shape
