@@ -146,7 +146,7 @@ def test_override_can_create_a_section_and_switch_a_choice(tmp_path):
     "override, words",
     [
         ("optimizer.lr='0.05'", ["--set optimizer.lr='0.05'", "optimizer.lr", "without quotes"]),
-        ("optimizer.lr=-1", ["--set optimizer.lr=-1", "optimizer.lr", "a number > 0", "-1"]),
+        ("optimizer.lr=-1", ["--set optimizer.lr=-1", "optimizer.lr", "a number >= 0", "-1"]),
         ("train.epochs=2.5", ["--set train.epochs=2.5", "train.epochs", "an integer >= 1"]),
         ("optimizer.lrr=0.1", ["--set optimizer.lrr=0.1", "optimizer.lrr", "unknown key", "did you mean 'lr'"]),
         ("trian.epochs=3", ["--set trian.epochs=3", "trian", "did you mean 'train'"]),
@@ -200,10 +200,10 @@ BAD_DICTS = {
     "typo in a key": (_with(data={"batchsize": 8}), ["data.batchsize", "unknown key", "did you mean 'batch_size'"]),
     "fractional epochs": (_with(train={"epochs": 2.5}), ["train.epochs", "an integer >= 1", "2.5"]),
     "epochs written 2.0": (_with(train={"epochs": 2.0}), ["train.epochs", "an integer", "2.0 (a float)"]),
-    "quoted number": (_with(optimizer={"lr": "0.1"}), ["optimizer.lr", "a number > 0", "write it without quotes"]),
+    "quoted number": (_with(optimizer={"lr": "0.1"}), ["optimizer.lr", "a number >= 0", "write it without quotes"]),
     "quoted integer": (_with(data={"batch_size": "2"}), ["data.batch_size", "an integer", "without quotes"]),
     "boolean as int": (_with(train={"epochs": True}), ["train.epochs", "an integer", "true (a boolean)"]),
-    "lr zero": (_with(optimizer={"lr": 0}), ["optimizer.lr", "> 0", "got 0"]),
+    "negative lr": (_with(optimizer={"lr": -0.5}), ["optimizer.lr", ">= 0", "got -0.5"]),
     "lr nan": (_with(optimizer={"lr": math.nan}), ["optimizer.lr", "NaN"]),
     "grad_clip inf": (_with(train={"grad_clip": math.inf}), ["train.grad_clip", ".inf", "infinity"]),
     "batch_size zero": (_with(data={"batch_size": 0}), ["data.batch_size", "an integer >= 1"]),
@@ -249,6 +249,11 @@ BAD_DICTS = {
     "negative seed": (_with(seed=-1), ["seed", "an integer >= 0"]),
     "keep_last zero": (_with(train={"keep_last": 0}), ["train.keep_last", "an integer >= 1"]),
     "negative l1": (_with(train={"l1": -0.1}), ["train.l1", ">= 0"]),
+    "fractional train_size": (_with(data={"dataset": "linear", "train_size": 2.5}),
+                              ["data.train_size", "an integer >= 1", "2.5"]),
+    "negative noise": (_with(data={"dataset": "linear", "noise": -1}), ["data.noise", "a number >= 0", "-1"]),
+    "cross_entropy option on nll": (_with(loss={"name": "nll", "label_smoothing": 0.1}),
+                                    ["loss.label_smoothing", "not an option of nll", "belongs to cross_entropy"]),
 }
 
 
@@ -315,3 +320,28 @@ def test_reference_documents_every_key_and_choice():
     for choice in ["fashion-mnist", "clusters3", "lenet", "bce_with_logits", "adamw", "exponential", "cosine"]:
         assert f"`{choice}`" in reference, choice
     assert "optimizer.momentum" in schema_keys() and "data.noise" in schema_keys()
+
+
+@pytest.mark.parametrize("text, position, key", [
+    ("data:\n  dataset: clusters\nmodel:\n  name: mlp\n  hiden: [3]\noptimizer:\n  name: sgd\ntrain:\n  epochs: 1\n",
+     ":5:10:", "model.hiden"),
+    ("data:\n  dataset: clusters\nmodel: {name: mlp}\noptimizer:\n  name: sgd\n  lr: '0.1'\ntrain:\n  epochs: 1\n",
+     ":6:7:", "optimizer.lr"),
+    ("data:\n  dataset: clusters\n  transforms: [zscore, flaten]\nmodel: {name: mlp}\noptimizer: {name: sgd}\n"
+     "train: {epochs: 1}\n", ":3:24:", "data.transforms[1]"),
+    # A missing key points at its section.
+    ("data:\n  dataset: clusters\nmodel: {name: mlp}\noptimizer:\n  lr: 0.1\ntrain: {epochs: 1}\n",
+     ":5:3:", "optimizer.name"),
+])
+def test_semantic_errors_give_file_line_and_column(tmp_path, text, position, key):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}{position} {key}: "), str(info.value)
+
+
+def test_an_override_is_named_instead_of_a_position(tmp_path):
+    path = write(tmp_path, GOOD_YAML)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, ["optimizer.lr=-1"])
+    assert str(info.value).startswith(f"{path} (--set optimizer.lr=-1): optimizer.lr: ")

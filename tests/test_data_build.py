@@ -168,12 +168,21 @@ def test_bad_transforms_are_config_errors(transforms, message):
     ({"dataset": "cifar10"}, "expected one of mnist, fashion-mnist, linear"),
     ({"dataset": "linear", "batchsize": 3}, "unknown key"),
     ({"dataset": "linear", "batch_size": 0}, "data.batch_size"),
-    ({"dataset": "linear", "train_size": 2.5}, "data.train_size"),
-    ({"dataset": "linear", "noise": -1}, "data.noise"),
     ({"dataset": "linear", "download": "yes"}, "data.download"),
 ])
 def test_bad_config_values_name_the_key(cfg, message):
     with pytest.raises(UsageError, match=message):
+        build_data(cfg, seed=0)
+
+
+@pytest.mark.parametrize("cfg, error, message", [
+    ({"dataset": "linear", "train_size": 2.5}, ValueError, "train_size must be an integer >= 1, got 2.5"),
+    ({"dataset": "linear", "noise": -1}, ValueError, "noise must be a number >= 0, got -1"),
+])
+def test_python_api_misuse_is_a_plain_value_error(cfg, error, message):
+    # The config checks these with the key's path (tests/test_config.py); from
+    # Python they are PyTorch-style ValueErrors.
+    with pytest.raises(error, match=message):
         build_data(cfg, seed=0)
 
 

@@ -45,3 +45,11 @@ def test_readme_names_the_install_and_test_commands_ci_runs():
     assert install and "dev" in install.group(), "CI installs the dev extra"
     assert install.group() in README, f"README's test install command is not CI's {install.group()}"
     assert "python -m pytest -q" in README and "python -m pytest -q" in ci
+
+
+def test_the_config_reference_is_the_generated_one():
+    # The reference is generated from the registry and the schema; regenerate
+    # it with: python -c "from nettrain.config import schema_reference; print(schema_reference())"
+    from nettrain.config import schema_reference
+
+    assert schema_reference() in README, "README.md's 'Every config key' section is not schema_reference()'s output"

@@ -1,13 +1,18 @@
 """The ready-made models: ``MLP`` and ``LeNet``, built from ``nettrain.nn``.
 
-``build_model("lenet", num_classes=10)`` makes one by name (what the config
-file's ``model.name`` selects); ``MODELS`` lists the names.
+Each registers under the name a config's ``model.name`` picks; its annotated
+constructor parameters are that model's config keys (``nettrain.registry``).
+``build_model("lenet", num_classes=10)`` makes one by name.
 """
 from __future__ import annotations
 
-from . import nn
+from typing import Annotated
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+from . import nn
+from .config.checks import Integer, ListOf, Number, OneOf
+from .registry import FROM_DATA, entries, register
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
@@ -18,15 +23,37 @@ def _choice(table, value, what):
         raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(sorted(table))}") from None
 
 
+ACTIVATION = OneOf(ACTIVATIONS)
+
+
+def mlp_data_sizes(input_shape: tuple, outputs: int) -> dict:
+    """The MLP's sizes for samples of ``input_shape`` (flattened) and ``outputs`` numbers out."""
+    size = 1
+    for n in input_shape:
+        size *= int(n)
+    return {"in_features": size, "out_features": outputs}
+
+
+@register("model", "mlp", "a multi-layer perceptron: Linear + activation per hidden width, then Linear",
+          data_sizes=mlp_data_sizes)
 class MLP(nn.Module):
     """A multi-layer perceptron: ``Linear -> activation [-> Dropout]`` per
-    hidden size, then a last ``Linear`` to ``out_features`` (raw scores).
+    hidden size, then a last ``Linear`` to ``out_features`` (raw scores;
+    log-probabilities with ``log_softmax=True``, for ``NLLLoss``).
 
     Input with more than 2 dims (images (N, 1, 28, 28)) is flattened to
     (N, in_features) first. State-dict keys: ``layers.0.weight``, ...
     """
 
-    def __init__(self, in_features, hidden=(128,), out_features=10, activation="relu", dropout=0.0):
+    def __init__(
+        self,
+        in_features: Annotated[int, Integer(ge=1), "input size", FROM_DATA],
+        hidden: Annotated[list, ListOf(Integer(ge=1)), "widths of the hidden layers ([] makes a linear model)"] = (256,),
+        out_features: Annotated[int, Integer(ge=1), "number of outputs", FROM_DATA] = 10,
+        activation: Annotated[str, ACTIVATION, "nonlinearity after each hidden layer"] = "relu",
+        dropout: Annotated[float, Number(ge=0, lt=1), "dropout probability after each hidden activation"] = 0.0,
+        log_softmax: bool = False,
+    ):
         super().__init__()
         hidden = [hidden] if isinstance(hidden, int) else list(hidden)
         act = _choice(ACTIVATIONS, activation, "activation")
@@ -39,6 +66,8 @@ class MLP(nn.Module):
                 layers.append(nn.Dropout(dropout))
             width = size
         layers.append(nn.Linear(width, out_features))
+        if log_softmax:
+            layers.append(nn.LogSoftmax(dim=1))
         self.in_features, self.out_features = in_features, out_features
         self.layers = nn.Sequential(*layers)
 
@@ -57,16 +86,38 @@ def lenet_flat_features(input_size):
     return 16 * side * side
 
 
+def lenet_data_sizes(input_shape: tuple, outputs: int) -> dict:
+    """LeNet's sizes for (C, H, W) images of 28x28 or 32x32; ValueError for other shapes."""
+    shape = tuple(input_shape)
+    if len(shape) != 3:
+        raise ValueError(f"lenet needs image data (C, H, W), but the samples have shape {shape}; "
+                         "use model mlp (or drop the flatten transform)")
+    if shape[1:] not in ((28, 28), (32, 32)):
+        raise ValueError(f"lenet takes 28x28 or 32x32 images, got {shape[1:]}")
+    return {"in_channels": shape[0], "num_classes": outputs, "input_size": shape[1]}
+
+
+@register("model", "lenet", "LeNet-5: two 5x5 convolutions with pooling, then three Linear layers",
+          data_sizes=lenet_data_sizes)
 class LeNet(nn.Module):
     """LeNet-5 as in the PyTorch tutorials: conv 1->6 5x5, pool 2, conv 6->16
     5x5, pool 2, then linear 256->120->84->num_classes (400->... for 32x32
     input). 44,426 parameters for MNIST.
 
     State-dict keys: ``features.{0,3}.{weight,bias}`` and
-    ``classifier.{0,2,4}.{weight,bias}``.
+    ``classifier.{0,2,4}.{weight,bias}``. ``log_softmax=True`` ends it in
+    ``LogSoftmax`` (log-probabilities, for ``NLLLoss``).
     """
 
-    def __init__(self, in_channels=1, num_classes=10, activation="relu", pool="max", input_size=28):
+    def __init__(
+        self,
+        in_channels: Annotated[int, Integer(ge=1), "image channels", FROM_DATA] = 1,
+        num_classes: Annotated[int, Integer(ge=1), "number of classes", FROM_DATA] = 10,
+        activation: Annotated[str, ACTIVATION, "nonlinearity after each convolution and hidden layer"] = "relu",
+        pool: Annotated[str, OneOf(tuple(POOLS)), "pooling after each convolution"] = "max",
+        input_size: int = 28,
+        log_softmax: bool = False,
+    ):
         super().__init__()
         act = _choice(ACTIVATIONS, activation, "activation")
         pooling = _choice(POOLS, pool, "pool")
@@ -80,6 +131,7 @@ class LeNet(nn.Module):
             nn.Linear(lenet_flat_features(input_size), 120), act(),
             nn.Linear(120, 84), act(),
             nn.Linear(84, num_classes),
+            *([nn.LogSoftmax(dim=1)] if log_softmax else []),
         )
 
     def forward(self, x):
@@ -91,9 +143,6 @@ class LeNet(nn.Module):
         return self.classifier(self.flatten(self.features(x)))
 
 
-MODELS = {"mlp": MLP, "lenet": LeNet}
-
-
 def build_model(name, **kwargs):
-    """A model by name (``"mlp"`` or ``"lenet"``) with its keyword arguments."""
-    return _choice(MODELS, name, "model")(**kwargs)
+    """A registered model by name (``"mlp"``, ``"lenet"``) with its keyword arguments."""
+    return _choice({n: e.target for n, e in entries("model").items()}, name, "model")(**kwargs)

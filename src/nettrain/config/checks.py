@@ -11,7 +11,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import yaml
 
@@ -33,6 +33,8 @@ class Where:
     # (path, "a.b=value") for every --set override, so that a message about a
     # key an override set names the override as well as the file.
     overrides: tuple = ()
+    # {path: (line, column)} of the values in the file (yamlfile.value_marks); None for a mapping.
+    marks: Any = None
 
     def child(self, key) -> Where:
         return dataclasses.replace(self, path=self.path + (key,))
@@ -44,7 +46,7 @@ class Where:
         return text
 
     def fail(self, problem: str) -> NoReturn:
-        origin = self.source
+        origin = self._position()
         for path, text in self.overrides:
             shorter = min(len(path), len(self.path))
             if self.path and path[:shorter] == self.path[:shorter]:
@@ -52,6 +54,16 @@ class Where:
                 break
         where = f"{origin}: {self.dotted()}" if self.path else origin
         raise ConfigError(f"{where}: {problem}")
+
+    def _position(self) -> str:
+        """``file:line:column`` of the value (or of the nearest section around a missing key)."""
+        if not self.marks:
+            return self.source
+        for end in range(len(self.path), -1, -1):
+            mark = self.marks.get(self.path[:end])
+            if mark is not None:
+                return f"{self.source}:{mark[0]}:{mark[1]}"
+        return self.source
 
 
 def describe(value) -> str:

@@ -1,6 +1,7 @@
 """A YAML file or a mapping in, a validated ``Config`` out; ``--set`` overrides applied on the way."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,10 @@ def _fill_derived_defaults(cfg: Config, where: Where) -> Config:
     """Defaults that depend on other keys or on the file."""
     if cfg.name is None:
         cfg.name = _default_name(where.source)
-    if cfg.scheduler is not None and cfg.scheduler.name == "cosine" and cfg.scheduler.options.T_max is None:
-        cfg.scheduler.options.T_max = cfg.train.epochs
+    if cfg.scheduler is not None:  # a schedule's length defaults to the run's (cosine's T_max)
+        for f in dataclasses.fields(cfg.scheduler.options):
+            if f.metadata["default_doc"] == "train.epochs" and getattr(cfg.scheduler.options, f.name) is None:
+                setattr(cfg.scheduler.options, f.name, cfg.train.epochs)
     return cfg
 
 
@@ -78,7 +81,7 @@ def load_config(path, overrides=()) -> Config:
     """Read a YAML config, apply ``--set`` overrides ("a.b=value"), validate; ConfigError on any mistake."""
     path = Path(path)
     source = str(path)
-    raw = read_yaml(path)
+    raw, marks = read_yaml(path)
     if raw is None or not isinstance(raw, dict):
         return _from_mapping(raw, Where(source))  # fails: empty or not a mapping
     applied = []
@@ -86,5 +89,5 @@ def load_config(path, overrides=()) -> Config:
         dotted, value = _parse_override(text, source)
         _apply_override(raw, dotted, value, text, source)
         applied.append((dotted, text))
-    return _from_mapping(raw, Where(source, overrides=tuple(applied)))
+    return _from_mapping(raw, Where(source, overrides=tuple(applied), marks=marks))
 

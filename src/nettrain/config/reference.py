@@ -47,9 +47,13 @@ def _section_class(check: Check):
     return inner.cls if isinstance(inner, Section) else None
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
 def schema_reference() -> str:
     """Every section, key, type, default and meaning, as Markdown (for the README)."""
-    lines = ["## Config reference", "", "Top-level keys:", ""]
+    lines = ["### Every config key", "", "Top-level keys:", ""]
     lines += _doc_table(own_fields(Config), "")
     for f in own_fields(Config):
         cls = _section_class(f.metadata["check"])
@@ -58,10 +62,14 @@ def schema_reference() -> str:
         lines += ["", f"### `{f.name}`", "", cls.__doc__.strip().splitlines()[0], ""]
         lines += _doc_table(own_fields(cls), f"{f.name}.")
         if issubclass(cls, ChoiceSection):
-            for choice in cls.CHOICES:
+            for choice in cls.choices():
                 names = ", ".join(f"`{name}`" for name in choice.names)
                 option_fields = dataclasses.fields(choice.options)
                 lines += ["", f"#### `{f.name}.{cls.CHOICE_KEY}`: {names}", ""]
+                if len(choice.names) == 1:
+                    lines += [_sentence(choice.help[0]), ""]
+                else:
+                    lines += [f"- `{name}`: {text}" for name, text in zip(choice.names, choice.help)] + [""]
                 lines += _doc_table(option_fields, f"{f.name}.") if option_fields else ["No options of its own."]
     return "\n".join(lines) + "\n"
 
@@ -76,6 +84,6 @@ def schema_keys() -> list[str]:
             continue
         names = field_names(cls)
         if issubclass(cls, ChoiceSection):
-            names += [n for choice in cls.CHOICES for n in field_names(choice.options)]
+            names += [n for choice in cls.choices() for n in field_names(choice.options)]
         keys += [f"{f.name}.{n}" for n in dict.fromkeys(names)]
     return keys

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from .checks import Check, OneOf, Where, did_you_mean
+from .. import registry
+from ..registry import REQUIRED
+from .checks import Check, Nullable, OneOf, Where, did_you_mean
 
 
 class Section(Check):
@@ -37,14 +40,6 @@ class Section(Check):
 # ---------------------------------------------------------------------------
 
 
-class _Required:
-    def __repr__(self):
-        return "required"
-
-
-REQUIRED = _Required()
-
-
 def key(check: Check, help: str, default=REQUIRED, default_doc: str | None = None):
     """A config key: its check, its help text and its default (REQUIRED: none).
 
@@ -57,37 +52,90 @@ def key(check: Check, help: str, default=REQUIRED, default_doc: str | None = Non
 
 @dataclass(frozen=True)
 class Choice:
-    """One entry of a choice section: the names that pick it and the options it takes."""
+    """One entry of a choice section: the names that pick it, its help and the options it takes."""
 
     names: tuple
     options: type  # a dataclass of key(...) fields
-    label: str = ""  # how messages name the group ("the synthetic data sets (...)")
+    help: tuple = ()  # one line per name
+    label: str = ""  # how messages name a group of names ("the synthetic data sets")
+    together: Any = None  # options -> (key, problem) or None: a rule over several options
 
     def describe(self) -> str:
         return self.label or ", ".join(self.names)
 
 
+def options_class(entry: registry.Entry) -> type:
+    """A dataclass of ``key(...)`` fields from a registered constructor's annotated parameters."""
+    fields = []
+    for option in entry.options():
+        check, default, doc = option.check, option.default, None
+        if option.derived is not None:
+            check, default, doc = Nullable(check), None, option.derived.doc
+        fields.append((option.name, Any, key(check, option.help, default, doc)))
+    name = getattr(entry.target, "__name__", entry.name).title().replace("_", "")
+    return dataclasses.make_dataclass(f"{name}Options", fields)
+
+
+@functools.cache
+def registry_choices(kind: str) -> tuple:
+    """The registered ``kind`` as Choices; names registered with the same ``group`` share one."""
+    by_target: dict = {}
+    for entry in registry.entries(kind).values():
+        by_target.setdefault(entry.meta.get("group") or entry.name, []).append(entry)
+    choices = []
+    for group in by_target.values():
+        first = group[0]
+        helps = tuple(e.help for e in group)
+        choices.append(Choice(tuple(e.name for e in group), options_class(first), helps,
+                              first.meta.get("group", ""), first.meta.get("together")))
+    return tuple(choices)
+
+
+class RegistryName(Check):
+    """One of the names registered for ``kind`` (read from the registry when first asked)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def names(self) -> tuple:
+        return tuple(name for choice in registry_choices(self.kind) for name in choice.names)
+
+    def expected(self) -> str:
+        return OneOf(self.names()).expected()
+
+    def __call__(self, value, where):
+        return OneOf(self.names())(value, where)
+
+
 class ChoiceSection:
-    """A section where ``CHOICE_KEY`` picks one of ``CHOICES`` and the remaining keys are its options.
+    """A section where ``CHOICE_KEY`` picks one of the registered ``KIND`` and the remaining keys are its options.
 
     The dataclass's own fields are the choice key and the keys every choice
     shares; the picked choice's options are read into ``self.options``.
     """
 
     CHOICE_KEY: ClassVar[str] = "name"
-    CHOICES: ClassVar[tuple] = ()
+    KIND: ClassVar[str] = ""
 
     def kwargs(self) -> dict:
         """The chosen entry's options as a plain dict (keyword arguments for the class it configures)."""
         return dataclasses.asdict(self.options)
 
     @classmethod
+    def choices(cls) -> tuple:
+        return registry_choices(cls.KIND)
+
+    @classmethod
     def choice_for(cls, name: str) -> Choice:
-        return next(choice for choice in cls.CHOICES if name in choice.names)
+        return next(choice for choice in cls.choices() if name in choice.names)
+
+    def entry(self) -> registry.Entry:
+        """The registry entry the choice key picked (its ``target`` builds it)."""
+        return registry.entry(self.KIND, getattr(self, self.CHOICE_KEY))
 
 
-def choice_key(choices, help: str, default=REQUIRED):
-    return key(OneOf(name for choice in choices for name in choice.names), help, default)
+def choice_key(kind: str, help: str, default=REQUIRED):
+    return key(RegistryName(kind), help, default)
 
 
 def options_field():
@@ -152,7 +200,7 @@ def _build_choice_section(cls, mapping: dict, where: Where):
     option_names = [f.name for f in option_fields]
 
     def belongs_elsewhere(name):
-        owners = [c.describe() for c in cls.CHOICES if c is not choice and name in field_names(c.options)]
+        owners = [c.describe() for c in cls.choices() if c is not choice and name in field_names(c.options)]
         if owners:
             takes = f"{chosen} takes {', '.join(option_names)}" if option_names else f"{chosen} takes no options"
             where.child(name).fail(
@@ -161,8 +209,9 @@ def _build_choice_section(cls, mapping: dict, where: Where):
     _reject_unknown_keys(mapping, [f.name for f in fields] + option_names, where, belongs_elsewhere)
     common = _resolve([f for f in fields if f is not choice_field], mapping, where)
     options = choice.options(**_resolve(option_fields, mapping, where))
-    if hasattr(options, "check_together"):
-        options.check_together(where)
+    problem = choice.together(dataclasses.asdict(options)) if choice.together else None
+    if problem:
+        where.child(problem[0]).fail(problem[1])
     return cls(**{cls.CHOICE_KEY: chosen}, **common, options=options)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from .. import bounded_yaml
 from ..errors import ConfigError
 
 
@@ -46,7 +47,8 @@ def yaml_error(origin: str, err: yaml.YAMLError) -> ConfigError:
     return ConfigError(f"{origin}: invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {detail}")
 
 
-def read_yaml(path: Path):
+def read_yaml(path: Path) -> tuple:
+    """The file's value (within ``bounded_yaml``'s limits) and where each value sits in it (``value_marks``)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -58,7 +60,24 @@ def read_yaml(path: Path):
     except OSError as err:
         raise ConfigError(f"{path}: cannot be read ({err.strerror})") from None
     try:
-        return yaml.load(text, Loader=Loader)
+        data = bounded_yaml.load(text, Loader, str(path))
+        # Composed again only once the bounds are known to hold: a config is small.
+        marks = value_marks(yaml.compose(text, Loader=Loader)) if data is not None else {}
     except yaml.YAMLError as err:
         raise yaml_error(str(path), err) from None
+    return data, marks
+
+
+def value_marks(node, path: tuple = ()) -> dict:
+    """{(key, key, index, ...): (line, column)} (1-based) of every value in a composed document,
+    so that a message about a value can say where it is, as a YAML syntax error does."""
+    marks = {path: (node.start_mark.line + 1, node.start_mark.column + 1)}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                marks.update(value_marks(value_node, path + (key_node.value,)))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            marks.update(value_marks(item, path + (index,)))
+    return marks
 

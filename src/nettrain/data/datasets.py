@@ -19,10 +19,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 
+from ..config.checks import Integer, Nullable, Number
 from ..errors import ConfigError, DataError, UsageError
+from ..registry import register
 from . import download as _download
 from .idx import read_idx_pair
 
@@ -268,10 +271,14 @@ class _ImageDataset:
         return f"{type(self).__name__}(split={self.split!r}, samples={len(self)}, folder='{self.folder}')"
 
 
+@register("dataset", "mnist", "handwritten digits: 28x28 grey images, 10 classes, 60,000 + 10,000",
+          group="the image data sets")
 class MNIST(_ImageDataset):
     name = "mnist"
 
 
+@register("dataset", "fashion-mnist", "clothing: 28x28 grey images, 10 classes, 60,000 + 10,000",
+          group="the image data sets")
 class FashionMNIST(_ImageDataset):
     name = "fashion-mnist"
 
@@ -327,11 +334,17 @@ def _clouds(clouds, n: int, noise: float, rng: np.random.Generator):
 
 def _check_size(value, key: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"data.{key} must be an integer >= {minimum}, got {value!r}")
+        raise ValueError(f"{key} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
-def make_synthetic(name: str, train_size=None, test_size=None, noise=None, seed: int = 0) -> dict:
+def make_synthetic(
+    name: str,
+    train_size: Annotated[int, Nullable(Integer(ge=1)), "training examples to draw (null: the data set's default)"] = None,
+    test_size: Annotated[int, Nullable(Integer(ge=1)), "test examples to draw (null: the data set's default)"] = None,
+    noise: Annotated[float, Nullable(Number(ge=0)), "standard deviation of the added noise (null: the data set's default)"] = None,
+    seed: int = 0,
+) -> dict:
     """{"train": (x, y), "test": (x, y)} for a synthetic data set.
 
     Train and test come from two independent streams spawned from ``seed``,
@@ -342,12 +355,12 @@ def make_synthetic(name: str, train_size=None, test_size=None, noise=None, seed:
     info = SYNTHETIC_DATASETS[name]
     sizes = {
         "train": _check_size(info.train_size if train_size is None else train_size, "train_size", 1),
-        "test": _check_size(info.test_size if test_size is None else test_size, "test_size", 0),
+        "test": _check_size(info.test_size if test_size is None else test_size, "test_size", 1),
     }
     if noise is None:
         noise = info.noise
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise < 0:
-        raise ConfigError(f"data.noise must be a number >= 0, got {noise!r}")
+        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
     streams = np.random.SeedSequence(int(seed)).spawn(2)
     splits = {}
     for (split, n), stream in zip(sizes.items(), streams):
@@ -366,10 +379,9 @@ def synthetic_classes(name: str) -> list:
     return [f"cloud at {centre:+g}" for centre, _ in CLOUDS[name]]
 
 
+for _info in SYNTHETIC_DATASETS.values():  # one function draws them all; each name is a choice
+    register("dataset", _info.name, f"synthetic {_info.task}: {_info.description}",
+             group="the synthetic data sets")(make_synthetic)
+del _info
+
 DATASET_NAMES = tuple(IMAGE_DATASETS) + tuple(SYNTHETIC_DATASETS)
-
-
-def check_dataset_name(name) -> str:
-    if name not in DATASET_NAMES:
-        raise UsageError(f"unknown data set {name!r}; expected one of {', '.join(DATASET_NAMES)}")
-    return name

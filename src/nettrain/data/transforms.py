@@ -17,9 +17,13 @@ Transforms change ``x`` only, except ``one_hot`` which turns class indices
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 
+from ..config.checks import Number
 from ..errors import ConfigError, DataError
+from ..registry import entries, register
 
 
 def to_float_images(images: np.ndarray) -> np.ndarray:
@@ -79,16 +83,21 @@ class Transform:
         return self.name
 
 
+@register("transform", "normalize", "(x - mean) / std: the data set's own statistics, or the mean and std given")
 class Normalize(Transform):
     """(x - mean) / std with given numbers (one, or one per channel)."""
 
     name = "normalize"
 
-    def __init__(self, mean, std):
+    def __init__(
+        self,
+        mean: Annotated[float, Number(), "subtracted from every input value"],
+        std: Annotated[float, Number(gt=0), "every input value is divided by it"],
+    ):
         self.mean = _as_floats(mean, "normalize mean")
         self.std = _as_floats(std, "normalize std")
         if any(s <= 0 for s in self.std):
-            raise ConfigError(f"normalize std must be > 0, got {self.std}")
+            raise ValueError(f"normalize std must be > 0, got {self.std}")
 
     def state(self):
         return {"name": self.name, "mean": self.mean, "std": self.std}
@@ -128,6 +137,7 @@ class _FittedScale(Transform):
         return _shift_scale(x, self.shift, self.scale), y
 
 
+@register("transform", "minmax", "scale each channel to [0, 1] with the training split's min and max")
 class MinMax(_FittedScale):
     """Scale each channel/feature to [0, 1] using the training split's min and max."""
 
@@ -140,6 +150,7 @@ class MinMax(_FittedScale):
         return lo, hi - lo
 
 
+@register("transform", "zscore", "zero mean, unit std per channel, from the training split")
 class ZScore(_FittedScale):
     """Zero mean, unit std per channel/feature, using the training split's statistics."""
 
@@ -151,6 +162,7 @@ class ZScore(_FittedScale):
         return x.mean(axis=axes, dtype=np.float64), x.std(axis=axes, dtype=np.float64)
 
 
+@register("transform", "flatten", "(N, C, H, W) -> (N, C*H*W), for an MLP")
 class Flatten(Transform):
     """(N, ...) -> (N, prod(...)), for MLPs."""
 
@@ -160,6 +172,7 @@ class Flatten(Transform):
         return x.reshape(x.shape[0], -1), y
 
 
+@register("transform", "one_hot", "class indices -> one-hot rows (for mse or l1 on classes)")
 class OneHot(Transform):
     """Class indices (N,) -> float32 one-hot rows (N, num_classes), for MSE on classes."""
 
@@ -176,9 +189,6 @@ class OneHot(Transform):
         return x, np.eye(self.num_classes, dtype=np.float32)[y]
 
 
-TRANSFORM_NAMES = ("normalize", "minmax", "zscore", "flatten", "one_hot")
-
-
 def make_transform(item, default_normalize=None, num_classes=None) -> Transform:
     """One config item -> a Transform. ``default_normalize`` is the data set's (mean, std) or None."""
     if isinstance(item, str):
@@ -193,8 +203,8 @@ def make_transform(item, default_normalize=None, num_classes=None) -> Transform:
             f"data.transforms: each item must be a name or a one-key mapping like "
             f"{{normalize: {{mean: 0.5, std: 0.5}}}}, got {item!r}"
         )
-    if name not in TRANSFORM_NAMES:
-        raise ConfigError(f"data.transforms: unknown transform {name!r}; expected one of {', '.join(TRANSFORM_NAMES)}")
+    if name not in entries("transform"):
+        raise ConfigError(f"data.transforms: unknown transform {name!r}; expected one of {', '.join(entries('transform'))}")
     unknown = set(args) - ({"mean", "std"} if name == "normalize" else set())
     if unknown:
         raise ConfigError(f"data.transforms: {name} takes no option(s) {', '.join(sorted(unknown))}")

@@ -1,10 +1,25 @@
 """Loss functions as Modules, by PyTorch's names: ``criterion = CrossEntropyLoss()``
 then ``loss = criterion(logits, targets)``. Each calls the function of the
-same meaning in ``nettrain.nn.functional``."""
+same meaning in ``nettrain.nn.functional``.
+
+Each registers under the name a config's ``loss.name`` picks, with what the
+trainer must know about it, kept here rather than in ``if`` chains:
+
+- ``task``: "classification" (class labels), "binary" (two classes, one
+  logit) or "any" (targets of the model output's shape: regression values,
+  or one-hot rows after the ``one_hot`` transform);
+- ``targets``: "class_indices" (int64, shape (N,)), "binary" (float 0/1,
+  shape (N, 1)) or "values" (float, the output's shape);
+- ``model_output``: "logits" (raw scores), "log_probabilities" (the model
+  ends in ``LogSoftmax``, as PyTorch's ``NLLLoss`` expects) or "one_logit".
+"""
 from __future__ import annotations
 
 import warnings
+from typing import Annotated
 
+from ..config.checks import Number
+from ..registry import register
 from . import functional as F
 from .module import Module
 
@@ -42,6 +57,8 @@ def _unsupported(name, **options):
         raise ValueError(f"{name}: nettrain does not support {', '.join(f'{k}=' for k in given)} yet; leave it out")
 
 
+@register("loss", "mse", "mean squared error (regression, or classes after one_hot)",
+          task="any", targets="values", model_output="logits")
 class MSELoss(_Loss):
     """Mean squared error between input and target (same shapes)."""
 
@@ -49,6 +66,8 @@ class MSELoss(_Loss):
         return F.mse_loss(input, target, self.reduction)
 
 
+@register("loss", "l1", "mean absolute error (regression, or classes after one_hot)",
+          task="any", targets="values", model_output="logits")
 class L1Loss(_Loss):
     """Mean absolute error between input and target (same shapes)."""
 
@@ -56,11 +75,15 @@ class L1Loss(_Loss):
         return F.l1_loss(input, target, self.reduction)
 
 
+@register("loss", "cross_entropy", "cross-entropy of the logits and the class labels",
+          task="classification", targets="class_indices", model_output="logits")
 class CrossEntropyLoss(_Loss):
     """Logits (N, C) and integer class indices (N,); optional label smoothing."""
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
-                 label_smoothing=0.0):
+    def __init__(
+        self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+        label_smoothing: Annotated[float, Number(ge=0, lt=1), "share of the target spread over all classes"] = 0.0,
+    ):
         super().__init__(size_average, reduce, reduction)
         _unsupported("CrossEntropyLoss", weight=weight, ignore_index=None if ignore_index == -100 else ignore_index)
         if not 0.0 <= label_smoothing < 1.0:
@@ -71,6 +94,8 @@ class CrossEntropyLoss(_Loss):
         return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
 
 
+@register("loss", "nll", "negative log-likelihood (PyTorch's NLLLoss): the model ends in LogSoftmax",
+          task="classification", targets="class_indices", model_output="log_probabilities")
 class NLLLoss(_Loss):
     """Log-probabilities (N, C) (from LogSoftmax) and integer class indices (N,)."""
 
@@ -82,6 +107,8 @@ class NLLLoss(_Loss):
         return F.nll_loss(input, target, self.reduction)
 
 
+@register("loss", "bce_with_logits", "binary cross-entropy on one logit per sample (two-class data)",
+          task="binary", targets="binary", model_output="one_logit")
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on raw scores (logits) and 0/1 float targets of the same shape."""
 

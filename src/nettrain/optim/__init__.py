@@ -7,10 +7,11 @@ option; L1 is a penalty term added to the loss, ``l1_penalty(model, weight)``
 """
 from . import lr_scheduler  # noqa: F401
 from ..nn.utils import l1_penalty  # noqa: F401
-from .adagrad import Adagrad, adagrad_update  # noqa: F401
-from .adam import Adam, AdamW, adam_update  # noqa: F401
 from .optimizer import Optimizer  # noqa: F401
-from .rmsprop import RMSprop, rmsprop_update  # noqa: F401
-from .sgd import SGD, sgd_update  # noqa: F401
 
-OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
+# Imported in the order the config reference lists them (each registers
+# itself under its config name: see nettrain.registry).
+from .sgd import SGD, sgd_update  # noqa: F401,E402
+from .adagrad import Adagrad, adagrad_update  # noqa: F401,E402
+from .rmsprop import RMSprop, rmsprop_update  # noqa: F401,E402
+from .adam import Adam, AdamW, adam_update  # noqa: F401,E402

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from ..backend import get_array_module
+from typing import Annotated
+
+from ..config.checks import Number
+from ..registry import register
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -26,10 +30,19 @@ def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, 
     param -= std
 
 
+@register("optimizer", "adagrad", "Adagrad: per-parameter rates from the sum of squared gradients")
 class Adagrad(Optimizer):
     """``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)``."""
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+    def __init__(
+        self,
+        params,
+        lr: Annotated[float, Number(ge=0), "learning rate"] = 1e-2,
+        lr_decay: Annotated[float, Number(ge=0), "learning rate decay"] = 0.0,
+        weight_decay: Annotated[float, Number(ge=0), "L2 penalty coefficient"] = 0.0,
+        initial_accumulator_value: Annotated[float, Number(ge=0), "starting value of the squared-gradient sums"] = 0.0,
+        eps: Annotated[float, Number(ge=0), "added to the denominator for stability"] = 1e-10,
+    ):
         check_hyperparameter(lr >= 0.0, f"Invalid learning rate: {lr}")
         check_hyperparameter(lr_decay >= 0.0, f"Invalid lr_decay value: {lr_decay}")
         check_hyperparameter(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")

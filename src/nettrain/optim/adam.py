@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 
 from ..backend import get_array_module
+from typing import Annotated
+
+from ..config.checks import Boolean, ListOf, Number
+from ..registry import register
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -42,6 +46,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     param -= denom
 
 
+@register("optimizer", "adam", "Adam: adaptive moments (L2 weight decay in the gradient)")
 class Adam(Optimizer):
     """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)``.
 
@@ -51,7 +56,15 @@ class Adam(Optimizer):
 
     decoupled_weight_decay = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+    def __init__(
+        self,
+        params,
+        lr: Annotated[float, Number(ge=0), "learning rate"] = 1e-3,
+        betas: Annotated[tuple, ListOf(Number(ge=0, lt=1), length=2), "decay rates of the gradient and squared-gradient averages"] = (0.9, 0.999),
+        eps: Annotated[float, Number(ge=0), "added to the denominator for stability"] = 1e-8,
+        weight_decay: Annotated[float, Number(ge=0), "L2 penalty coefficient"] = 0.0,
+        amsgrad: Annotated[bool, Boolean(), "use the AMSGrad variant"] = False,
+    ):
         check_hyperparameter(lr >= 0.0, f"Invalid learning rate: {lr}")
         check_hyperparameter(eps >= 0.0, f"Invalid epsilon value: {eps}")
         check_hyperparameter(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
@@ -76,11 +89,20 @@ class Adam(Optimizer):
                     decoupled_weight_decay=self.decoupled_weight_decay)
 
 
+@register("optimizer", "adamw", "AdamW: Adam with decoupled weight decay")
 class AdamW(Adam):
     """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)``:
     Adam with decoupled weight decay (``param *= 1 - lr * weight_decay`` before the step)."""
 
     decoupled_weight_decay = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+    def __init__(
+        self,
+        params,
+        lr: Annotated[float, Number(ge=0), "learning rate"] = 1e-3,
+        betas: Annotated[tuple, ListOf(Number(ge=0, lt=1), length=2), "decay rates of the gradient and squared-gradient averages"] = (0.9, 0.999),
+        eps: Annotated[float, Number(ge=0), "added to the denominator for stability"] = 1e-8,
+        weight_decay: Annotated[float, Number(ge=0), "L2 penalty coefficient"] = 1e-2,
+        amsgrad: Annotated[bool, Boolean(), "use the AMSGrad variant"] = False,
+    ):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

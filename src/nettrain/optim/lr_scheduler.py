@@ -15,8 +15,19 @@ from __future__ import annotations
 
 import bisect
 import math
+from typing import Annotated
 
+from ..config.checks import Integer, ListOf, Number
+from ..registry import Derived, register
 from .optimizer import Optimizer
+
+
+def _positive_gamma(gamma):
+    # PyTorch does not check; a rate multiplied by 0 or a negative number is
+    # never what a person meant, and the config refuses it too.
+    if not gamma > 0:
+        raise ValueError(f"gamma must be > 0, got {gamma!r}")
+    return gamma
 
 
 class LRScheduler:
@@ -76,14 +87,21 @@ class LRScheduler:
         self._last_lr = self._current_lrs()
 
 
+@register("scheduler", "step", "multiply the rate by gamma every step_size epochs")
 class StepLR(LRScheduler):
     """Multiply the rate by ``gamma`` every ``step_size`` epochs:
     ``lr = base_lr * gamma ** (epoch // step_size)``."""
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer,
+        step_size: Annotated[int, Integer(ge=1), "epochs between decays"],
+        gamma: Annotated[float, Number(gt=0), "factor the learning rate is multiplied by"] = 0.1,
+        last_epoch=-1,
+    ):
         if not isinstance(step_size, int) or step_size < 1:
             raise ValueError(f"step_size must be a positive int, got {step_size!r}")
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size, self.gamma = step_size, _positive_gamma(gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -95,13 +113,20 @@ class StepLR(LRScheduler):
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
+@register("scheduler", "multistep", "multiply the rate by gamma at each milestone epoch")
 class MultiStepLR(LRScheduler):
     """Multiply the rate by ``gamma`` at each milestone epoch:
     ``lr = base_lr * gamma ** (number of milestones <= epoch)``."""
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer,
+        milestones: Annotated[list, ListOf(Integer(ge=1), min_length=1, increasing=True), "epochs at which to decay"],
+        gamma: Annotated[float, Number(gt=0), "factor the learning rate is multiplied by"] = 0.1,
+        last_epoch=-1,
+    ):
         self.milestones = sorted(int(m) for m in milestones)
-        self.gamma = gamma
+        self.gamma = _positive_gamma(gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -114,11 +139,17 @@ class MultiStepLR(LRScheduler):
         return [base * self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch) for base in self.base_lrs]
 
 
+@register("scheduler", "exponential", "multiply the rate by gamma every epoch")
 class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every epoch: ``lr = base_lr * gamma ** epoch``."""
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = gamma
+    def __init__(
+        self,
+        optimizer,
+        gamma: Annotated[float, Number(gt=0), "factor the learning rate is multiplied by every epoch"],
+        last_epoch=-1,
+    ):
+        self.gamma = _positive_gamma(gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -130,14 +161,23 @@ class ExponentialLR(LRScheduler):
         return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
+@register("scheduler", "cosine", "cosine from the base rate down to eta_min over T_max epochs")
 class CosineAnnealingLR(LRScheduler):
     """Cosine from ``base_lr`` down to ``eta_min`` over ``T_max`` epochs:
     ``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``
     (and back up after ``T_max``, as PyTorch's recursion does)."""
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):  # noqa: N803 - PyTorch's name
+    def __init__(
+        self,
+        optimizer,
+        T_max: Annotated[int, Integer(ge=1), "epochs of one half cosine", Derived("train.epochs")],  # noqa: N803
+        eta_min: Annotated[float, Number(ge=0), "lowest learning rate"] = 0.0,
+        last_epoch=-1,
+    ):
         if not isinstance(T_max, int) or T_max < 1:
             raise ValueError(f"T_max must be a positive int, got {T_max!r}")
+        if eta_min < 0:
+            raise ValueError(f"eta_min must be >= 0, got {eta_min!r}")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -343,5 +383,3 @@ def _set_momentum(group, value, use_beta1):
     else:
         group["momentum"] = value
 
-
-SCHEDULERS = {"step": StepLR, "multistep": MultiStepLR, "exponential": ExponentialLR, "cosine": CosineAnnealingLR}

@@ -3,6 +3,10 @@ as ``torch.optim.RMSprop``."""
 from __future__ import annotations
 
 from ..backend import get_array_module
+from typing import Annotated
+
+from ..config.checks import Boolean, Number
+from ..registry import register
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -41,10 +45,20 @@ def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, al
         param -= avg
 
 
+@register("optimizer", "rmsprop", "RMSprop: steps scaled by a running average of squared gradients")
 class RMSprop(Optimizer):
     """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)``."""
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+    def __init__(
+        self,
+        params,
+        lr: Annotated[float, Number(ge=0), "learning rate"] = 1e-2,
+        alpha: Annotated[float, Number(ge=0), "smoothing constant of the squared-gradient average"] = 0.99,
+        eps: Annotated[float, Number(ge=0), "added to the denominator for stability"] = 1e-8,
+        weight_decay: Annotated[float, Number(ge=0), "L2 penalty coefficient"] = 0.0,
+        momentum: Annotated[float, Number(ge=0), "momentum factor"] = 0.0,
+        centered: Annotated[bool, Boolean(), "normalise by the gradient's estimated variance"] = False,
+    ):
         check_hyperparameter(lr >= 0.0, f"Invalid learning rate: {lr}")
         check_hyperparameter(eps >= 0.0, f"Invalid epsilon value: {eps}")
         check_hyperparameter(momentum >= 0.0, f"Invalid momentum value: {momentum}")

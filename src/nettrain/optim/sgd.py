@@ -2,6 +2,10 @@
 and weight decay, step for step as ``torch.optim.SGD``."""
 from __future__ import annotations
 
+from typing import Annotated
+
+from ..config.checks import Boolean, ListOf, Number
+from ..registry import register
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -33,6 +37,16 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
     return momentum_buffer
 
 
+def nesterov_problem(options: dict):
+    """Nesterov momentum needs momentum > 0 and dampening 0: (key, message) when it does not hold."""
+    if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
+        return "nesterov", ("Nesterov momentum needs momentum > 0 and dampening = 0 (as in PyTorch); "
+                            f"got momentum {options['momentum']:g} and dampening {options['dampening']:g}")
+    return None
+
+
+@register("optimizer", "sgd", "stochastic gradient descent, with momentum, Nesterov and weight decay",
+          together=nesterov_problem)
 class SGD(Optimizer):
     """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)``.
 
@@ -40,7 +54,15 @@ class SGD(Optimizer):
     gradient); for L1 add ``nettrain.nn.utils.l1_penalty`` to the loss.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(
+        self,
+        params,
+        lr: Annotated[float, Number(ge=0), "learning rate"] = 1e-3,
+        momentum: Annotated[float, Number(ge=0), "momentum factor"] = 0.0,
+        dampening: Annotated[float, Number(), "dampening for momentum"] = 0.0,
+        weight_decay: Annotated[float, Number(ge=0), "L2 penalty coefficient"] = 0.0,
+        nesterov: Annotated[bool, Boolean(), "Nesterov momentum (needs momentum > 0 and dampening 0)"] = False,
+    ):
         check_hyperparameter(lr >= 0.0, f"Invalid learning rate: {lr}")
         check_hyperparameter(momentum >= 0.0, f"Invalid momentum value: {momentum}")
         check_hyperparameter(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")

@@ -8,23 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
-from .. import backend
+from .. import backend, registry
 from ..data import build_data
 from ..errors import ConfigError, UsageError
 from ..models import build_model
-from ..optim import OPTIMIZERS
-from ..optim.lr_scheduler import SCHEDULERS
-
-LOSSES = {
-    "cross_entropy": "classification",
-    "nll": "classification",
-    "bce_with_logits": "binary",
-    "mse": "any",
-    "l1": "any",
-}
-
 
 @dataclasses.dataclass
 class Components:
@@ -60,11 +47,11 @@ def build(config: dict, device=None, transform_state=None, source="config") -> C
     model.to(device)
 
     opt_cfg = dict(config["optimizer"])
-    optimizer = OPTIMIZERS[opt_cfg.pop("name")](model.parameters(), **opt_cfg)
+    optimizer = registry.entry("optimizer", opt_cfg.pop("name")).target(model.parameters(), **opt_cfg)
     scheduler = None
     if config.get("scheduler"):
         sched_cfg = dict(config["scheduler"])
-        scheduler = SCHEDULERS[sched_cfg.pop("name")](optimizer, **sched_cfg)
+        scheduler = registry.entry("scheduler", sched_cfg.pop("name")).target(optimizer, **sched_cfg)
     return Components(bundle, model, loss_name, loss_cfg, optimizer, scheduler, device)
 
 
@@ -72,47 +59,51 @@ def model_arguments(config: dict, bundle, source="config") -> tuple[str, dict]:
     """The model's name and keyword arguments, sizes filled in from the data
     set, after checking that the loss and the model fit the data (ConfigError
     otherwise). ``bundle`` may be a probe (``build_data(..., probe=True)``)."""
-    _check_loss_fits_data(config["loss"]["name"], bundle, source)
+    loss = registry.entry("loss", config["loss"]["name"])
+    _check_loss_fits_data(loss, bundle, source)
     model_cfg = dict(config["model"])
     model_name = model_cfg.pop("name")
-    return model_name, _fill_model_sizes(model_name, model_cfg, bundle, config["loss"]["name"], source)
+    model_cfg = _fill_model_sizes(registry.entry("model", model_name), model_cfg, bundle, loss, source)
+    if loss.meta["model_output"] == "log_probabilities":
+        model_cfg["log_softmax"] = True  # NLLLoss takes log-probabilities, as in PyTorch
+    return model_name, model_cfg
 
 
-def _check_loss_fits_data(loss_name, bundle, source):
-    kind = LOSSES[loss_name]
-    if kind == "classification" and bundle.task != "classification":
+def _check_loss_fits_data(loss: registry.Entry, bundle, source):
+    """The loss's registered task and targets against the data set's (``nettrain.nn.losses``)."""
+    name, task, targets = loss.name, loss.meta["task"], loss.meta["targets"]
+    one_hot = bundle.train[1].ndim == 2 and bundle.task == "classification"
+    if task == "classification" and bundle.task != "classification":
         raise ConfigError(
-            f"{source}: loss.name: {loss_name} needs class labels, but data set "
+            f"{source}: loss.name: {name} needs class labels, but data set "
             f"'{bundle.name}' is a regression task; use mse or l1"
         )
-    if kind == "binary" and (bundle.task != "classification" or bundle.num_classes != 2):
+    if task == "binary" and (bundle.task != "classification" or bundle.num_classes != 2):
         raise ConfigError(
-            f"{source}: loss.name: bce_with_logits needs a two-class data set (clusters), "
+            f"{source}: loss.name: {name} needs a two-class data set (clusters), "
             f"'{bundle.name}' has {bundle.num_classes or 'no'} classes; use cross_entropy"
         )
-    if kind == "any" and bundle.task == "classification" and bundle.train[1].ndim != 2:  # no one_hot
+    if targets in ("class_indices", "binary") and one_hot:
         raise ConfigError(
-            f"{source}: loss.name: {loss_name} on class labels needs the one_hot transform "
+            f"{source}: loss.name: {name} takes class indices, but the one_hot transform in data.transforms "
+            f"turns them into one-hot rows; drop one_hot, or use mse or l1"
+        )
+    if task == "any" and bundle.task == "classification" and not one_hot:
+        raise ConfigError(
+            f"{source}: loss.name: {name} on class labels needs the one_hot transform "
             f"(data.transforms: [..., one_hot]); or use cross_entropy"
         )
 
 
-def _fill_model_sizes(model_name, kwargs, bundle, loss_name, source):
-    """Input size and number of outputs come from the data set; a config may
-    repeat them, but a wrong value is an error naming both numbers."""
-    outputs = 1 if loss_name == "bce_with_logits" else bundle.output_size
-    shape = tuple(bundle.input_shape)
-    if model_name == "mlp":
-        wanted = {"in_features": int(np.prod(shape)), "out_features": outputs}
-    else:
-        if len(shape) != 3:
-            raise ConfigError(
-                f"{source}: model.name: lenet needs image data (C, H, W), but '{bundle.name}' gives "
-                f"samples of shape {shape}; use model mlp (or drop the flatten transform)"
-            )
-        if shape[1:] not in ((28, 28), (32, 32)):
-            raise ConfigError(f"{source}: model.name: lenet takes 28x28 or 32x32 images, got {shape[1:]}")
-        wanted = {"in_channels": shape[0], "num_classes": outputs, "input_size": shape[1]}
+def _fill_model_sizes(model: registry.Entry, kwargs, bundle, loss: registry.Entry, source):
+    """Input size and number of outputs come from the data set (each model's
+    registered ``data_sizes``); a config may repeat them, but a wrong value
+    is an error naming both numbers."""
+    outputs = 1 if loss.meta["model_output"] == "one_logit" else bundle.output_size
+    try:
+        wanted = model.meta["data_sizes"](tuple(bundle.input_shape), outputs)
+    except ValueError as err:
+        raise ConfigError(f"{source}: model.name: {err} (data set '{bundle.name}')") from None
     for key, value in wanted.items():
         given = kwargs.get(key)
         if given is not None and given != value:
@@ -122,5 +113,3 @@ def _fill_model_sizes(model_name, kwargs, bundle, loss_name, source):
             )
         kwargs[key] = value
     return kwargs
-
-

@@ -5,19 +5,23 @@ import dataclasses
 
 import numpy as np
 
-from .. import backend
+from .. import backend, registry
 from ..autograd import no_grad
-from ..nn import functional as F
 from ..tensor import Tensor, as_tensor
 
 
 class Objective:
     """The loss and the score (accuracy, or absolute error for regression),
-    in one place for training and evaluation."""
+    in one place for training and evaluation. The loss is the registered
+    loss Module (``nettrain.nn.losses``), whose metadata says what targets
+    it takes."""
 
     def __init__(self, loss_name: str, loss_options: dict, task: str):
         self.name, self.options, self.task = loss_name, loss_options, task
-        self.binary = loss_name == "bce_with_logits"
+        entry = registry.entry("loss", loss_name)
+        self.binary = entry.meta["targets"] == "binary"
+        self._criteria = {reduction: entry.target(reduction=reduction, **loss_options)
+                          for reduction in ("mean", "sum")}
 
     def targets(self, yb) -> Tensor:
         if self.binary:  # one logit per sample: float targets of shape (N, 1)
@@ -25,15 +29,7 @@ class Objective:
         return as_tensor(yb)
 
     def loss(self, out, y, reduction="mean"):
-        if self.name == "cross_entropy":
-            return F.cross_entropy(out, y, reduction=reduction, **self.options)
-        if self.name == "nll":
-            return F.nll_loss(out.log_softmax(1), y, reduction=reduction)
-        if self.name == "bce_with_logits":
-            return F.binary_cross_entropy_with_logits(out, y, reduction=reduction)
-        if self.name == "mse":
-            return F.mse_loss(out, y, reduction=reduction)
-        return F.l1_loss(out, y, reduction=reduction)
+        return self._criteria[reduction](out, y)
 
     def labels(self, yb):
         return yb.argmax(axis=1) if yb.ndim == 2 else yb
