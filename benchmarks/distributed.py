@@ -1,0 +1,170 @@
+"""Data-parallel training on MPI: steps/s and the per-step communication
+time of LeNet and the MLP at N = 1, 2, 4 processes, and the time of one
+in-place Allreduce of 44k, 1M and 10M float32 numbers.
+
+    python benchmarks/distributed.py                  # N = 1, 2, 4; ~1 minute
+    python benchmarks/distributed.py --sizes 1 2 --steps 200
+
+Run without a launcher, it starts itself under the venv's ``mpiexec -n N``
+for each N (N = 1 is the plain single process, no MPI), each process with
+OPENBLAS_NUM_THREADS = --threads (default 1: spinning OpenBLAS threads of
+N processes on few cores starve each other; ``--threads auto`` gives each
+process cores // N). The global batch is 64 whatever N
+(``data.batch_size`` is the global batch), so N ranks each compute 64 / N
+samples per step. The step is the trainer's: forward, backward, the one
+flat-buffer sum (``DataParallel.step``), SGD momentum. "exchange" is the
+time from the end of the local backward to the summed gradients being back
+in place (pack, Allreduce, unpack, and waiting for the slowest rank);
+"allreduce" the Allreduce call alone. Random images of MNIST's shape.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import nettrain as nt
+from nettrain.data import DataLoader
+from nettrain.distributed import connect
+from nettrain.distributed.flat import StepStats
+from nettrain.models import LeNet, MLP
+from nettrain.nn import functional as F
+
+MODELS = {"lenet": lambda: LeNet(), "mlp": lambda: MLP(784, hidden=[256], out_features=10)}
+ALLREDUCE_SIZES = (44_426, 1_000_000, 10_000_000)
+
+
+class TimedSum:
+    """The gradient communicator, with the time spent inside its sum recorded."""
+
+    def __init__(self, inner):
+        self.inner, self.seconds = inner, []
+
+    def allreduce_sum_(self, buffer):
+        start = time.perf_counter()
+        self.inner.allreduce_sum_(buffer)
+        self.seconds.append(time.perf_counter() - start)
+
+
+def measure_training(parallel, name, steps, batch):
+    nt.manual_seed(0)
+    model = MODELS[name]()
+    optimizer = nt.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(0)
+    x = rng.random((batch * (steps + 10), 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, len(x))
+    loader = parallel.shard(DataLoader(x, y, batch_size=batch, shuffle=True, seed=0))
+    parallel.synchronise(model)
+    if hasattr(parallel, "gradients"):
+        parallel.gradients = TimedSum(parallel.gradients)
+    computed = []
+
+    def compute(xb, yb):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(nt.from_numpy(xb)), nt.from_numpy(yb))
+        loss.backward()
+        computed.append(time.perf_counter())
+        return StepStats(loss.item() * len(yb), len(yb))
+
+    exchange, step_times = [], []
+    for i, (xb, yb) in enumerate(loader):
+        start = time.perf_counter()
+        parallel.step(compute, xb, yb, None)
+        exchange.append(time.perf_counter() - computed[-1])
+        optimizer.step()
+        step_times.append(time.perf_counter() - start)
+    skip = 10  # warm-up
+    allreduce = parallel.gradients.seconds[skip:] if hasattr(parallel, "gradients") else [0.0]
+    return {
+        "model": name, "steps_per_s": 1.0 / statistics.median(step_times[skip:]),
+        "step_ms": 1e3 * statistics.median(step_times[skip:]),
+        "exchange_ms": 1e3 * statistics.median(exchange[skip:]) if parallel.size > 1 else 0.0,
+        "allreduce_ms": 1e3 * statistics.median(allreduce),
+        "parameters": model.num_parameters(),
+    }
+
+
+def measure_allreduce(parallel, repeats):
+    out = []
+    for n in ALLREDUCE_SIZES:
+        buffer = np.ones(n, dtype=np.float32)
+        times = []
+        for _ in range(repeats + 3):
+            parallel.mpi.barrier()
+            start = time.perf_counter()
+            parallel.mpi.allreduce_sum_(buffer)
+            times.append(time.perf_counter() - start)
+        out.append({"floats": n, "ms": 1e3 * statistics.median(times[3:])})
+    return out
+
+
+def worker(args):
+    parallel = connect()
+    result = {"size": parallel.size, "threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+              "training": [measure_training(parallel, name, args.steps, args.batch) for name in args.models]}
+    if parallel.size > 1:
+        result["allreduce"] = measure_allreduce(parallel, args.repeats)
+    if parallel.rank == 0:
+        Path(args.out).write_text(json.dumps(result), encoding="utf-8")
+
+
+def launch(args):
+    mpiexec = shutil.which("mpiexec", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if mpiexec is None:
+        sys.exit('mpiexec not found: pip install -e ".[mpi]"')
+    results = []
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "result.json"
+            threads = max(1, (os.cpu_count() or 1) // n) if args.threads == "auto" else int(args.threads)
+            env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+            command = [sys.executable, __file__, "--worker", "--out", str(out), "--steps", str(args.steps),
+                       "--batch", str(args.batch), "--repeats", str(args.repeats), "--models", *args.models]
+            if n > 1:
+                command = [mpiexec, "-n", str(n)] + command
+            subprocess.run(command, check=True, env=env)
+            results.append(json.loads(out.read_text()))
+    report(results, args.batch, args.threads)
+
+
+def report(results, batch, threads):
+    print(f"global batch {batch}; machine: {os.cpu_count()} cores; BLAS threads per process: {threads}\n")
+    print("| model | N | steps/s | step ms | exchange ms | of which Allreduce ms | exchange share |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for result in results:
+        for row in result["training"]:
+            share = row["exchange_ms"] / row["step_ms"]
+            print(f"| {row['model']} ({row['parameters']:,} params) | {result['size']} | {row['steps_per_s']:.0f} | "
+                  f"{row['step_ms']:.2f} | {row['exchange_ms']:.3f} | {row['allreduce_ms']:.3f} | {share:.0%} |")
+    print("\n| floats | N | Allreduce ms | GB/s (algorithm bandwidth) |")
+    print("|---:|---:|---:|---:|")
+    for result in results:
+        for row in result.get("allreduce", []):
+            print(f"| {row['floats']:,} | {result['size']} | {row['ms']:.3f} | {4 * row['floats'] / row['ms'] / 1e6:.2f} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--models", nargs="+", default=["lenet", "mlp"], choices=sorted(MODELS))
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--threads", default="1", help="BLAS threads per process, or 'auto' (cores // N)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    worker(args) if args.worker else launch(args)
+
+
+if __name__ == "__main__":
+    main()
