@@ -50,9 +50,9 @@ def train_epochs(parallel, model, x, y, batch_size, epochs, stop_at=None):
     for _ in range(epochs):
         for xb, yb in loader:
             signum = signal.SIGINT if stop_at == len(steps) and parallel.rank == parallel.size - 1 else None
-            stats = parallel.step(compute, xb, yb, signum)
+            stats = parallel.step(compute, xb, yb, loader.batch_rows, signum)
             steps.append({"loss": stats.loss, "count": stats.count, "correct": stats.correct,
-                          "stop": stats.stop_signal,
+                          "stop": parallel.stop_after(stats, signum),
                           "grad": np.concatenate([p.grad.data.ravel() for p in model.parameters()]).tolist()})
             optimizer.step()
     return steps
@@ -136,6 +136,34 @@ def nccl_protocol(out: Path, _):
         write(out, {"values": sorted(set(buffer.array.tolist())), "calls": nccl.calls, "size": parallel.size})
 
 
+def mistake_on_one_rank(out: Path, _):
+    """Only rank 1 finds a mistake: rank 0 still reports it, once, and every rank exits 2."""
+    from nettrain.cli import main  # noqa: F401 - main() prints a UsageError as the CLI does
+    from nettrain.errors import UsageError
+
+    parallel = connect()
+    try:
+        with parallel.agreement():
+            if parallel.rank == 1:
+                raise UsageError("data.root: /only/on/rank1 does not exist")
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+def failure_on_one_rank(out: Path, _):
+    """Rank 1 fails in the middle of training while rank 0 waits in the next
+    step's sum: failures_abort must end both, quickly, with rank 1's message."""
+    parallel = connect()
+    with parallel.failures_abort():
+        x, y = small_problem()
+        model = nt.models.MLP(5, hidden=[8], out_features=3)
+        parallel.synchronise(model)
+        if parallel.rank == 1:
+            raise RuntimeError("disk on fire on rank 1")
+        train_epochs(parallel, model, x, y, batch_size=7, epochs=1000)
+
+
 def rel_diff(a, b):
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
 
@@ -148,6 +176,8 @@ PROGRAMS = {
     "equivalence": lambda out: data_parallel_equals_one_process(out, 0.0),
     "equivalence-dropout": lambda out: data_parallel_equals_one_process(out, 0.5),
     "nccl-protocol": lambda out: nccl_protocol(out, None),
+    "mistake-on-one-rank": lambda out: mistake_on_one_rank(out, None),
+    "failure-on-one-rank": lambda out: failure_on_one_rank(out, None),
 }
 
 if __name__ == "__main__":

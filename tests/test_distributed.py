@@ -3,17 +3,22 @@ loading; and, marked ``mpi`` (skipped without mpi4py or mpiexec), programs
 and training runs started under ``mpiexec -n 2`` / ``-n 4``."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import nettrain as nt
+from conftest import run_cli
 from nettrain import backend
 from nettrain.data import DataLoader
 from nettrain.distributed import SingleProcess, connect, detect_launcher
@@ -190,3 +195,208 @@ def test_nccl_unique_id_travels_over_mpi_and_the_sum_is_in_place(mpiexec, tmp_pa
     result = run_program(mpiexec, "nccl-protocol", 2, tmp_path)
     assert result["values"] == [3.0]  # 1 + 2, in the buffer itself
     assert result["calls"] == [["init", 2, ["unique-id-from-rank-0"], 0], ["allReduce", True, 1000, 7, 0, 1234]]
+
+
+@pytest.mark.mpi
+def test_a_mistake_seen_by_one_rank_is_one_message_and_exit_2_everywhere(mpiexec, tmp_path):
+    done = run_mpi(mpiexec, 2, PROGRAM, "mistake-on-one-rank", tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("error:") == 1 and "rank 1 of 2: data.root" in done.stderr, done.stderr
+
+
+@pytest.mark.mpi
+def test_an_exception_on_one_rank_aborts_all_with_its_message(mpiexec, tmp_path):
+    started = time.monotonic()
+    done = run_mpi(mpiexec, 2, PROGRAM, "failure-on-one-rank", tmp_path, timeout=60)
+    assert done.returncode != 0 and time.monotonic() - started < 30
+    assert "rank 1 of 2 failed" in done.stderr and "disk on fire on rank 1" in done.stderr
+
+
+# --------------------------------------------------------------------------- nettrain train under mpiexec
+
+TRAIN = ["-c", "from nettrain.cli import main; main()", "train"]
+# Three clusters, dropout (per-sample draws), batches of 50: 30 steps per
+# epoch, slices of 25 (2 ranks) and 12/13 (4 ranks), an evaluation each epoch.
+SMALL = [str(TESTS.parent / "configs" / "clusters3.yaml"), "--set", "model.dropout=0.1", "--set", "train.log_every=5"]
+
+
+def train(mpiexec, n, runs_dir, *extra, timeout=180):
+    """``mpiexec -n N nettrain train SMALL ...`` (n=1: the plain process, no launcher)."""
+    prefix = [mpiexec, "-n", str(n)] if n > 1 else []
+    command = prefix + [sys.executable, *TRAIN, *SMALL, "--runs-dir", str(runs_dir), *map(str, extra)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=mpi_env())
+
+
+def the_run(runs_dir) -> Path:
+    (folder,) = [p for p in Path(runs_dir).iterdir()]
+    return folder
+
+
+def records(folder, kind):
+    lines = (folder / "metrics.jsonl").read_text().splitlines()
+    return [r for r in map(json.loads, lines) if r["kind"] == kind]
+
+
+def parameters(checkpoint) -> dict:
+    from nettrain.checkpoint import read_checkpoint
+
+    return {k: v.numpy() for k, v in read_checkpoint(checkpoint)["model"].items()}
+
+
+def assert_close(a: dict, b: dict, rel):
+    for key in a:
+        scale = max(float(np.abs(b[key]).max()), 1e-12)
+        assert float(np.abs(a[key] - b[key]).max()) / scale < rel, key
+
+
+@pytest.fixture(scope="module")
+def straight_runs(tmp_path_factory):
+    """The same 3-epoch run as 1, 2 (twice) and 4 processes."""
+    mpiexec = shutil.which("mpiexec", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if mpiexec is None or importlib.util.find_spec("mpi4py") is None:
+        pytest.skip('needs mpi4py and mpiexec: pip install -e ".[mpi]"')
+    runs = {}
+    for label, n in (("1", 1), ("2", 2), ("2 again", 2), ("4", 4)):
+        folder = tmp_path_factory.mktemp(f"runs-{n}")
+        done = train(mpiexec, n, folder, "--epochs", 3)
+        assert done.returncode == 0, done.stderr
+        runs[label] = (the_run(folder), done)
+    return runs
+
+
+@pytest.mark.mpi
+def test_mpiexec_train_equals_the_single_process(straight_runs):
+    one, _ = straight_runs["1"]
+    for label in ("2", "4"):
+        folder, _ = straight_runs[label]
+        for mine, reference in zip(records(folder, "epoch"), records(one, "epoch"), strict=True):
+            for key in ("train_loss", "test_loss"):
+                assert mine[key] == pytest.approx(reference[key], rel=1e-6), (label, key)
+            assert mine["train_acc"] == reference["train_acc"] and mine["world_size"] == int(label)
+        assert_close(parameters(folder / "checkpoints" / "last.npz"), parameters(one / "checkpoints" / "last.npz"), 1e-6)
+
+
+@pytest.mark.mpi
+def test_same_number_of_processes_reruns_bit_identical(straight_runs):
+    first, second = straight_runs["2"][0], straight_runs["2 again"][0]
+    a, b = parameters(first / "checkpoints" / "last.npz"), parameters(second / "checkpoints" / "last.npz")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    without_time = lambda rs: [{k: v for k, v in r.items() if k != "seconds"} for r in rs]  # noqa: E731
+    assert without_time(records(first, "epoch")) == without_time(records(second, "epoch"))
+
+
+@pytest.mark.mpi
+def test_only_rank_0_writes_and_shows_progress(straight_runs):
+    folder, done = straight_runs["4"]
+    assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]  # one run folder
+    assert sorted(p.name for p in folder.iterdir() if p.name != "curves.png") == ["checkpoints", "config.yaml", "metrics.jsonl"]
+    assert done.stdout.count("done: test loss") == 1 and done.stdout.count("epoch 1 step 5/30") == 1
+    assert "4 processes (MPI)" in done.stdout and done.stderr == ""
+
+
+@pytest.mark.mpi
+def test_a_config_mistake_under_mpiexec_is_one_message_and_nothing_written(mpiexec, tmp_path):
+    done = train(mpiexec, 2, tmp_path / "runs", "--set", "optimizer.lr=-1")
+    assert done.returncode == 2
+    assert done.stderr.count("error:") == 1 and "optimizer.lr" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.mpi
+def test_killing_one_rank_ends_the_others_within_seconds(mpiexec, tmp_path):
+    tag = f"nettrain-kill-test-{os.getpid()}"
+    env = dict(mpi_env(), NETTRAIN_TEST_TAG=tag)
+    command = [mpiexec, "-n", "2", sys.executable, *TRAIN, *SMALL, "--runs-dir", str(tmp_path), "--epochs", "1000"]
+    launcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        for line in launcher.stdout:  # training has started on every rank
+            if "epoch 1 step 5/30" in line:
+                break
+        (victim,) = [pid for pid, rank in ranks_tagged(tag) if rank == "1"]
+        os.kill(victim, signal.SIGKILL)
+        started = time.monotonic()
+        launcher.wait(timeout=30)
+        assert time.monotonic() - started < 10 and launcher.returncode != 0
+        assert not [pid for pid, _ in ranks_tagged(tag)]
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+
+
+def ranks_tagged(tag):
+    """(pid, PMI_RANK) of the live processes whose environment carries ``tag``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = dict(item.split("=", 1) for item in (entry / "environ").read_text().split("\0") if "=" in item)
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if environ.get("NETTRAIN_TEST_TAG") == tag and "PMI_RANK" in environ and state != "Z":
+            found.append((int(entry.name), environ["PMI_RANK"]))
+    return found
+
+
+@pytest.mark.mpi
+def test_sigint_to_mpiexec_then_resume_with_2_and_with_1_process(mpiexec, straight_runs, tmp_path, capsys):
+    """Ctrl-C reaches every rank; all stop after the same step; rank 0 writes
+    `last` and the resume command; resuming with 2 processes ends
+    bit-identical to the straight 2-process run, with 1 process equal to it
+    to float summation order."""
+    command = [mpiexec, "-n", "2", sys.executable, *TRAIN, *SMALL, "--runs-dir", str(tmp_path / "runs"), "--epochs", "3"]
+    launcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=mpi_env())
+    for line in launcher.stdout:
+        if "epoch 2 step 10/30" in line:
+            launcher.send_signal(signal.SIGINT)
+            break
+    out, err = launcher.communicate(timeout=60)
+    assert launcher.returncode == 130, err
+    folder = the_run(tmp_path / "runs")
+    assert "resume with:" in err and f"mpiexec -n 2 nettrain train {folder / 'config.yaml'} --resume" in err
+    stopped = records(folder, "stopped")
+    assert len(stopped) == 1 and stopped[0]["step"] < 90 and stopped[0]["resume"].startswith("mpiexec -n 2 nettrain")
+    code, listing, _ = run_cli(["runs", "--runs-dir", tmp_path / "runs"], capsys)
+    assert code in (0, None) and re.search(r"│ \d/3\s*│ 2\s*│", listing), listing  # epochs done, processes
+
+    from nettrain.checkpoint import read_checkpoint
+    assert read_checkpoint(folder / "checkpoints" / "last.npz")["world_size"] == 2
+    copy = tmp_path / "copy" / folder.name
+    shutil.copytree(folder, copy)
+    straight = straight_runs["2"][0]
+
+    done = train(mpiexec, 2, tmp_path / "unused", "--resume", folder / "checkpoints" / "last.npz", "--epochs", 3)
+    assert done.returncode == 0, done.stderr
+    final, expected = records(folder, "final")[-1], records(straight, "final")[-1]
+    assert final == expected
+    a, b = parameters(folder / "checkpoints" / "last.npz"), parameters(straight / "checkpoints" / "last.npz")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+    done = train(mpiexec, 1, tmp_path / "unused", "--resume", copy / "checkpoints" / "last.npz", "--epochs", 3)
+    assert done.returncode == 0, done.stderr
+    assert "written by 2 process(es), continued by 1" in done.stdout
+    final = records(copy, "final")[-1]
+    assert final["test_loss"] == pytest.approx(expected["test_loss"], rel=1e-6)
+    assert final["test_acc"] == expected["test_acc"]
+    assert_close(parameters(copy / "checkpoints" / "last.npz"), b, 1e-6)
+
+
+@pytest.mark.mpi
+def test_workers_relaunches_under_mpiexec(mpiexec, tmp_path):
+    command = [sys.executable, *TRAIN, *SMALL, "--runs-dir", str(tmp_path), "--epochs", "1", "--workers", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=mpi_env())
+    assert done.returncode == 0, done.stderr
+    assert "2 processes (MPI)" in done.stdout and done.stdout.count("done: test loss") == 1
+    assert records(the_run(tmp_path), "epoch")[0]["world_size"] == 2
+
+
+def test_workers_mistakes(tmp_path, capsys, monkeypatch):
+    code, _, err = run_cli(["train", *SMALL, "--runs-dir", tmp_path, "--workers", "0"], capsys)
+    assert code == 2 and "--workers" in err and "integer >= 1" in err
+    monkeypatch.setenv("PMI_RANK", "0")
+    monkeypatch.setenv("PMI_SIZE", "2")
+    code, _, err = run_cli(["train", *SMALL, "--runs-dir", tmp_path, "--workers", "2"], capsys)
+    assert code == 2 and "already started by" in err and "drop --workers" in err
+    assert not any(tmp_path.iterdir())

@@ -246,7 +246,8 @@ LAYOUT = _Record({
     "metrics": _ListOf(_MapOf(str, _Plain())),
     "config": _MapOf(str, _Plain()),
     "data": _Record({"name": _Str(), "transform_state": _MapOf(str, _Plain())}),
-})
+    "world_size": _Int(ge=1),  # processes that trained it (distributed/); older checkpoints: 1
+}, optional=("world_size",))
 
 
 def _consistency(layout):

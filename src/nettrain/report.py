@@ -106,6 +106,14 @@ class PlainReport:
         pass
 
 
+class SilentReport(PlainReport):
+    """Prints nothing: the report of every data-parallel process but rank 0,
+    which shows the run for all of them."""
+
+    def _print(self, text=""):
+        pass
+
+
 class TerminalReport(PlainReport):
     """A rich progress bar per epoch and a table row per epoch."""
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -16,6 +17,7 @@ from .common import SET_HELP, app, console, console_err
 
 @app.command("train")
 def train_command(
+    ctx: typer.Context,
     config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml."),
     set_: Optional[List[str]] = typer.Option(
         None, "--set", metavar="KEY=VALUE",
@@ -26,8 +28,16 @@ def train_command(
     name: Optional[str] = typer.Option(None, "--name", help="Run name (folder runs/<name>-<timestamp>)."),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run folders go (default: runs)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Train this many epochs in all (overrides train.epochs)."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", metavar="N",
+        help="Train as N processes on this machine: re-launches itself under the environment's mpiexec "
+             "(the mpi extra); the same as mpiexec -n N nettrain train ...",
+    ),
 ):
     """Train the model a config describes; write a run folder with metrics and checkpoints.
+
+    Started by an MPI launcher (mpiexec -n N nettrain train CONFIG, srun), it
+    trains data-parallel: each process takes its part of every batch.
 
     Examples:
 
@@ -36,46 +46,90 @@ def train_command(
         nettrain train configs/clusters.yaml --set optimizer.lr=0.05 --epochs 5
 
         nettrain train runs/lenet-20261123-101500/config.yaml --resume runs/lenet-20261123-101500/checkpoints/last.npz
+
+        mpiexec -n 2 nettrain train configs/lenet.yaml
     """
+    if workers is not None and workers != 1:
+        from ..distributed.launcher import relaunch_command
+
+        command = relaunch_command(workers, _arguments_without(ctx, "workers"))
+        os.execv(command[0], command)  # becomes mpiexec; its ranks run this command without --workers
+    from ..distributed import connect
+
+    parallel = connect()  # one process, unless an MPI launcher started several
+    with parallel.failures_abort():
+        _train(parallel, config, set_, device, resume, name, runs_dir, epochs)
+
+
+def _arguments_without(ctx: typer.Context, dropped: str) -> list[str]:
+    """This command's arguments as given, minus one option: rebuilt from
+    what click parsed, so it works however nettrain was called."""
+    arguments = [ctx.info_name]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if param.name == dropped or value is None or value == () or value is False:
+            continue
+        if param.param_type_name == "argument":
+            arguments.append(str(value))
+        elif getattr(param, "is_flag", False):
+            arguments.append(param.opts[0])
+        else:
+            for item in (value if isinstance(value, (list, tuple)) else [value]):
+                arguments += [param.opts[0], str(item)]
+    return arguments
+
+
+def _train(parallel, config, set_, device, resume, name, runs_dir, epochs):
     from ..checkpoint import open_checkpoint
     from ..config import load_config
-    from ..report import make_report
+    from ..report import SilentReport, make_report
     from ..trainer import Run, Stopped, Trainer, build, check_resumable
 
-    overrides = list(set_ or [])
-    for flag, key, value in (("--device", "device", device), ("--epochs", "train.epochs", epochs),
-                             ("--name", "name", name), ("--runs-dir", "output.runs_dir", runs_dir)):
-        if value is not None:
-            overrides.append(f"{key}={json.dumps(str(value)) if isinstance(value, (str, Path)) else value}")
-    cfg = load_config(config, overrides)
-    settings = cfg.to_dict()
+    # Every rank checks the same input; a mistake is one message and exit 2
+    # for all of them, found before anything is written or exchanged.
+    with parallel.agreement():
+        overrides = list(set_ or [])
+        for flag, key, value in (("--device", "device", device), ("--epochs", "train.epochs", epochs),
+                                 ("--name", "name", name), ("--runs-dir", "output.runs_dir", runs_dir)):
+            if value is not None:
+                overrides.append(f"{key}={json.dumps(str(value)) if isinstance(value, (str, Path)) else value}")
+        cfg = load_config(config, overrides)
+        settings = cfg.to_dict()
 
-    state, run = None, None
-    if resume is not None:
-        with open_checkpoint(resume) as ckpt:  # layout checked; arrays read only once they fit
-            check_resumable(ckpt.layout["config"], settings, resume)
-            run = Run.of_checkpoint(resume)
-            if not (run.dir / "config.yaml").exists():
-                raise CheckpointError(f"{resume}: not inside a run folder (no {run.dir / 'config.yaml'})")
-            components = build(settings, transform_state=ckpt.layout["data"]["transform_state"], source=str(config))
-            state = ckpt.load(components.model, components.optimizer, components.scheduler)
-    else:
-        components = build(settings, source=str(config))
+        # Everything that can fail on a person's input happens before the run folder exists.
+        state, run = None, None
+        device = parallel.use_device(settings.get("device", "cpu"))  # a GPU per process
+        if resume is not None:
+            with open_checkpoint(resume) as ckpt:  # layout checked; arrays read only once they fit
+                check_resumable(ckpt.layout["config"], settings, resume)
+                run = Run.of_checkpoint(resume)
+                if not (run.dir / "config.yaml").exists():
+                    raise CheckpointError(f"{resume}: not inside a run folder (no {run.dir / 'config.yaml'})")
+                components = build(settings, device=device, transform_state=ckpt.layout["data"]["transform_state"],
+                                   source=str(config))
+                state = ckpt.load(components.model, components.optimizer, components.scheduler)
+        else:
+            components = build(settings, device=device, source=str(config))
+        parallel.check_model(components.model)
 
-    # Everything that can fail on a person's input happens before the run folder exists.
-    if run is None:
-        run = Run.create(settings["output"]["runs_dir"], settings["name"], cfg.to_yaml())
-    else:
-        (run.dir / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
+    # Only rank 0 writes; the others learn the folder's path from it.
+    if parallel.writes_files:
+        if run is None:
+            run = Run.create(settings["output"]["runs_dir"], settings["name"], cfg.to_yaml())
+        else:
+            (run.dir / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
+    run = Run(Path(parallel.broadcast(str(run.dir) if parallel.writes_files else None)))
 
-    report = make_report(components.data.task, settings["train"]["log_every"],
-                         "val" if components.data.val is not None else "test")
-    trainer = Trainer(settings, components, run, report)
-    if state is not None:
-        try:
-            trainer.restore(state)
-        except (KeyError, ValueError, RuntimeError) as err:
-            raise CheckpointError(f"{resume}: does not fit this model and optimizer: {err}") from None
+    eval_split = "val" if components.data.val is not None else "test"
+    report = (make_report(components.data.task, settings["train"]["log_every"], eval_split)
+              if parallel.writes_files else SilentReport())
+    trainer = Trainer(settings, components, run, report, parallel=parallel)
+    with parallel.agreement():
+        if state is not None:
+            try:
+                trainer.restore(state)
+            except (KeyError, ValueError, RuntimeError) as err:
+                raise CheckpointError(f"{resume}: does not fit this model and optimizer: {err}") from None
     info = {
         "run": run.dir,
         "data": f"{components.data.name} ({components.data.source}); "
@@ -83,18 +137,31 @@ def train_command(
                 f"{len(getattr(components.data, trainer.eval_split)[1])}",
         "model": f"{settings['model']['name']} ({components.model.num_parameters():,} parameters) on {components.device}",
     }
+    if parallel.size > 1:
+        info["processes"] = (f"{parallel.description}; global batch {settings['data']['batch_size']}, "
+                             f"each process takes its part of every batch")
     if state is not None:
         info["resumed"] = f"from {resume} at epoch {trainer.epoch}, step {trainer.step}"
+        saved_size = int(state.get("world_size", 1))
+        if saved_size != parallel.size:
+            info["resumed"] += (f"; written by {saved_size} process(es), continued by {parallel.size}: "
+                                "the same global batches, equal up to float summation order")
     report.run_started(info)
     try:
         final = trainer.fit()
     except Stopped as stopped:
         report.close()
-        run.metrics.append({"kind": "stopped", "epoch": trainer.epoch, "step": trainer.step,
-                            "reason": str(stopped).splitlines()[0]})
-        console_err.print(str(stopped), markup=False, highlight=False)
+        if parallel.writes_files:
+            record = {"kind": "stopped", "epoch": trainer.epoch, "step": trainer.step,
+                      "reason": str(stopped).splitlines()[0]}
+            if run.last.exists():
+                record["resume"] = trainer.resume_command()
+            run.metrics.append(record)
+            console_err.print(str(stopped), markup=False, highlight=False)
         sys.exit(stopped.exit_code)
     report.close()
+    if not parallel.writes_files:
+        return
     split = "test"
     summary = f"test loss {final[f'{split}_loss']:.4f}"
     summary += f", test MAE {final[f'{split}_mae']:.4f}" if f"{split}_mae" in final else f", test accuracy {final[f'{split}_acc']:.2%}"
@@ -193,7 +260,7 @@ def runs_command(
     if not runs_dir.is_dir():
         raise UsageError(f"--runs-dir: {runs_dir} is not a folder (no runs yet? `nettrain train CONFIG` makes one)")
     table = Table(title=f"runs in {runs_dir}")
-    for column in ("run", "dataset / model", "epochs", "best", "status"):
+    for column in ("run", "dataset / model", "epochs", "procs", "best", "status"):
         table.add_column(column, no_wrap=column == "run")  # a run's name is what you copy
     count = 0
     for folder in sorted(p for p in runs_dir.iterdir() if (p / "config.yaml").exists()):
@@ -210,7 +277,8 @@ def runs_command(
         else:
             status = "incomplete" if records else "not started"
         done = max((r["epoch"] for r in epochs), default=0)
-        table.add_row(folder.name, what, f"{done}/{planned}", best, status)
+        processes = str(epochs[-1].get("world_size", 1)) if epochs else "-"  # of the latest epoch
+        table.add_row(folder.name, what, f"{done}/{planned}", processes, best, status)
     if count == 0:
         console.print(f"no runs in {runs_dir}", highlight=False)
         return

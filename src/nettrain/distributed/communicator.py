@@ -17,8 +17,7 @@ import numpy as np
 
 from .. import backend
 from ..errors import UsageError
-
-INSTALL_HINT = 'pip install -e ".[mpi]" (mpi4py and the MPICH wheel, which brings mpiexec)'
+from .launcher import INSTALL_HINT
 
 
 def import_mpi():

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
+import sys
+from pathlib import Path
 from typing import Mapping, Optional
+
+from ..errors import UsageError
+
+INSTALL_HINT = 'pip install -e ".[mpi]" (mpi4py and the MPICH wheel, which brings mpiexec)'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,3 +72,33 @@ def _integer(environ, name):
         return int(value)
     except ValueError:
         return None
+
+
+# --------------------------------------------------------------------------- nettrain train --workers N
+
+
+def find_mpiexec() -> Optional[str]:
+    """``mpiexec`` of this Python's environment (the ``mpi`` extra's MPICH
+    wheel puts it next to ``python``), else the first on PATH."""
+    here = Path(sys.executable).parent
+    return shutil.which("mpiexec", path=f"{here}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def relaunch_command(workers: int, arguments: list[str], environ: Mapping[str, str] = None) -> list[str]:
+    """The command that runs ``nettrain ARGUMENTS`` as ``workers`` processes
+    on this machine: ``mpiexec -n WORKERS python -c <nettrain's main> ARGUMENTS``.
+    A convenience for one machine; several machines or Slurm use their own
+    launcher (``mpiexec -f hostfile``, ``srun``) on ``nettrain train`` directly."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise UsageError(f"--workers: {workers!r} is not a number of processes; give an integer >= 1")
+    launch = detect_launcher(environ)
+    if launch is not None:
+        raise UsageError(
+            f"--workers {workers}: this process was already started by {launch.launcher} "
+            f"({launch.size or 'several'} processes); drop --workers, the launcher's -n sets the number"
+        )
+    mpiexec = find_mpiexec()
+    if mpiexec is None:
+        raise UsageError(f"--workers {workers}: mpiexec was not found; install the mpi extra: {INSTALL_HINT}")
+    main = "from nettrain.cli import main; main()"
+    return [mpiexec, "-n", str(workers), sys.executable, "-c", main, *arguments]

@@ -11,6 +11,8 @@ import numpy as np
 
 from .. import backend
 from ..checkpoint import FORMAT, VERSION, write_atomic
+from ..distributed.flat import StepStats
+from ..distributed.parallel import SingleProcess
 from ..nn.utils import clip_grad_norm_, l1_penalty
 from ..report import plot_curves
 from ..tensor import as_tensor
@@ -59,8 +61,10 @@ class StopRequests:
 
 
 class Trainer:
-    def __init__(self, config: dict, components: Components, run: Run, report, callbacks=()):
+    def __init__(self, config: dict, components: Components, run: Run, report, callbacks=(), parallel=None):
         self.config = config
+        # The other processes of a data-parallel run (distributed/parallel.py); one process: no-ops.
+        self.parallel = parallel or SingleProcess()
         self.c = components
         self.run = run
         self.report = report
@@ -72,10 +76,10 @@ class Trainer:
         data = components.data
         self.objective = Objective(components.loss_name, components.loss_options, data.task)
         self.eval_split = "val" if data.val is not None else "test"
-        self.loader = data.loader(
+        self.loader = self.parallel.shard(data.loader(
             "train", config["data"]["batch_size"], shuffle=True, drop_last=False,
             seed=config["seed"], device=components.device,
-        )
+        ))
         self.epoch = 0           # epochs completed
         self.step = 0            # optimizer steps taken
         self.progress = EpochSums()
@@ -98,54 +102,74 @@ class Trainer:
         sums.seconds = time.perf_counter() - started
 
     def _train_steps(self, stop, started):
-        model, optimizer, sums, objective = self.c.model, self.c.optimizer, self.progress, self.objective
+        model, optimizer, sums = self.c.model, self.c.optimizer, self.progress
         for xb, yb in self.loader:
-            out = model(as_tensor(xb))
-            loss = objective.loss(out, objective.targets(yb))
-            total = loss + l1_penalty(model.parameters(), self.l1) if self.l1 else loss
-            value = loss.item()
-            if not math.isfinite(value):
+            # This process's forward and backward; with several processes, then
+            # one sum of gradients and statistics: every process holds the global
+            # batch's mean gradient, loss, and any stop request.
+            step = self.parallel.step(self._forward_backward, xb, yb, self.loader.batch_rows, stop.signum)
+            if not math.isfinite(step.loss):
                 kept = (f"its last good checkpoint is kept ({self.run.last})" if self.run.last.exists()
                         else "no checkpoint had been written yet")
                 raise Stopped(
-                    f"the loss became {value} at step {self.step + 1} (epoch {self.epoch + 1}); the run "
+                    f"the loss became {step.loss} at step {self.step + 1} (epoch {self.epoch + 1}); the run "
                     f"stopped and {kept}. Try a smaller optimizer.lr or set train.grad_clip.", 1,
                 )
-            optimizer.zero_grad()
-            total.backward()
-            if self.grad_clip:
+            if self.grad_clip:  # on the summed gradients: the global norm
                 clip_grad_norm_(model.parameters(), self.grad_clip)
             optimizer.step()
             self.step += 1
-            n = len(yb)
-            sums.add(value * n, n)
-            objective.score(out.data, yb, sums)
+            sums.add(step.loss_sum, step.count)
+            sums.correct += step.correct
+            sums.abs_err += step.abs_err
             elapsed = time.perf_counter() - started
-            metrics = {"epoch": self.epoch + 1, "step": self.step, "loss": value,
+            metrics = {"epoch": self.epoch + 1, "step": self.step, "loss": step.loss,
                        "samples_per_s": sums.count / max(elapsed, 1e-9)}
             self.report.step(sums.steps, metrics)
             for callback in self.callbacks:
                 callback(metrics)
-            if stop.signum is not None:
+            stop_signal = self.parallel.stop_after(step, stop.signum)
+            if stop_signal is not None:
                 sums.seconds = time.perf_counter() - started
-                self.save(self.run.last)
-                raise Stopped(self._stopped_message(stop.signum), StopRequests.SIGNALS[stop.signum])
+                if self.parallel.writes_files:
+                    self.save(self.run.last)
+                raise Stopped(self._stopped_message(stop_signal), StopRequests.SIGNALS[stop_signal])
+
+    def _forward_backward(self, xb, yb) -> StepStats:
+        """Loss and gradients of this process's batch (the L1 penalty's too:
+        the same in every process, it survives the weighted sum unchanged)."""
+        model, objective = self.c.model, self.objective
+        out = model(as_tensor(xb))
+        loss = objective.loss(out, objective.targets(yb))
+        total = loss + l1_penalty(model.parameters(), self.l1) if self.l1 else loss
+        self.c.optimizer.zero_grad()
+        total.backward()
+        n = len(yb)
+        step = StepStats(loss.item() * n, n)
+        objective.score(out.data, yb, step)  # adds to step.correct (or step.abs_err)
+        return step
 
     def _stopped_message(self, signum):
         name = signal.Signals(signum).name
         return (
             f"{name}: stopped after step {self.step} (epoch {self.epoch + 1}, "
             f"{self.progress.steps}/{len(self.loader)} steps); checkpoint saved to {self.run.last}\n"
-            f"resume with:\n  nettrain train {self.run.dir / 'config.yaml'} --resume {self.run.last}"
+            f"resume with:\n  {self.resume_command()}"
         )
 
+    def resume_command(self) -> str:
+        """How to continue this run (with as many processes; another number works too)."""
+        return f"{self.parallel.launch_prefix}nettrain train {self.run.dir / 'config.yaml'} --resume {self.run.last}"
+
     def evaluate(self, split: str) -> dict:
-        return evaluate(self.c.model, self.objective, self.c.data, split, self.c.device)
+        return evaluate(self.c.model, self.objective, self.c.data, split, self.c.device, parallel=self.parallel)
 
     # -- the whole run
 
     def fit(self) -> dict:
         log = self.run.metrics
+        writes = self.parallel.writes_files  # only rank 0 writes the run folder
+        self.parallel.synchronise(self.c.model)
         with StopRequests() as stop:
             while self.epoch < self.epochs:
                 self.train_epoch(stop)
@@ -155,17 +179,20 @@ class Trainer:
                 if (self.epoch + 1) % self.config["train"]["eval_every"] == 0 or self.epoch + 1 == self.epochs:
                     row.update(self.evaluate(self.eval_split))
                 row["seconds"] = round(self.progress.seconds, 3)
+                row["world_size"] = self.parallel.size
                 if self.c.scheduler is not None:
                     self.c.scheduler.step()
                 self.epoch += 1
                 self.progress = EpochSums()
                 improved = self._track_best(row)
                 self.records.append(row)
-                log.append(row)
+                if writes:
+                    log.append(row)
+                    self.checkpoints.after_epoch(self.epoch, improved, self.save)
                 self.report.epoch_finished(row)
-                self.checkpoints.after_epoch(self.epoch, improved, self.save)
-                if stop.signum is not None:
-                    raise Stopped(self._stopped_message(stop.signum), StopRequests.SIGNALS[stop.signum])
+                stop_signal = self.parallel.any_stop(stop.signum)  # agreed: every process stops here
+                if stop_signal is not None:
+                    raise Stopped(self._stopped_message(stop_signal), StopRequests.SIGNALS[stop_signal])
         final = {"kind": "final", "epoch": self.epoch, "step": self.step}
         last = self.records[-1] if self.records else {}
         if last.get("kind") == "epoch" and last.get("epoch") == self.epoch and "test_loss" in last:
@@ -175,9 +202,10 @@ class Trainer:
             final.update(self.evaluate("test"))
         if self.best is not None:
             final["best"] = self.best
-        log.append(final)
         self.records.append(final)
-        plot_curves(self.records, self.run.dir / "curves.png")
+        if writes:
+            log.append(final)
+            plot_curves(self.records, self.run.dir / "curves.png")
         return final
 
     def _track_best(self, row) -> bool:
@@ -208,6 +236,9 @@ class Trainer:
             "metrics": self.records,
             "config": self.config,
             "data": {"name": self.c.data.name, "transform_state": self.c.data.transform_state},
+            # Nothing else depends on it: the loader counts global batches and
+            # the optimizer state is the same in every process.
+            "world_size": self.parallel.size,
         }
 
     def save(self, path):
