@@ -101,6 +101,28 @@ def test_shards_of_a_batch_are_contiguous_and_together_the_batch():
             assert max(len(p[b]) for p in parts) - min(len(p[b]) for p in parts) <= 1
 
 
+def test_augmentation_sees_global_sample_indices_in_every_shard():
+    """Augmentation draws are keyed by sample index (data/augment.py): a
+    shard must pass the samples' own indices, not positions in its part."""
+    x, y = np.zeros((23, 1), dtype=np.float32), np.arange(23)
+    seen = {}
+
+    def augment(xb, index, epoch):
+        seen.setdefault(key, []).append(np.asarray(index).copy())
+        return xb
+
+    key = "whole"
+    whole = [yb for _, yb in DataLoader(x, y, batch_size=7, seed=3, augment=augment)]
+    for rank in range(3):
+        key = rank
+        loader = DataLoader(x, y, batch_size=7, seed=3, augment=augment)
+        loader.shard(rank, 3)
+        list(loader)
+    for b, batch in enumerate(whole):
+        np.testing.assert_array_equal(np.concatenate([seen[r][b] for r in range(3)]), seen["whole"][b])
+        np.testing.assert_array_equal(seen["whole"][b], batch)  # y is the sample index
+
+
 def test_per_sample_draws_take_their_rows_of_the_global_draw():
     generator = np.random.Generator(np.random.PCG64(5))
     whole = backend.sample_uniform(generator, (6, 3))
