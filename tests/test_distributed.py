@@ -236,7 +236,7 @@ def test_an_exception_on_one_rank_aborts_all_with_its_message(mpiexec, tmp_path)
 
 # --------------------------------------------------------------------------- nettrain train under mpiexec
 
-TRAIN = ["-c", "from nettrain.cli import main; main()", "train"]
+TRAIN = ["-m", "nettrain_entry", "train"]  # what the nettrain console script runs
 # Three clusters, dropout (per-sample draws), batches of 50: 30 steps per
 # epoch, slices of 25 (2 ranks) and 12/13 (4 ranks), an evaluation each epoch.
 SMALL = [str(TESTS.parent / "configs" / "clusters3.yaml"), "--set", "model.dropout=0.1", "--set", "train.log_every=5"]

@@ -86,7 +86,7 @@ def find_mpiexec() -> Optional[str]:
 
 def relaunch_command(workers: int, arguments: list[str], environ: Mapping[str, str] = None) -> list[str]:
     """The command that runs ``nettrain ARGUMENTS`` as ``workers`` processes
-    on this machine: ``mpiexec -n WORKERS python -c <nettrain's main> ARGUMENTS``.
+    on this machine: ``mpiexec -n WORKERS python -m nettrain_entry ARGUMENTS``.
     A convenience for one machine; several machines or Slurm use their own
     launcher (``mpiexec -f hostfile``, ``srun``) on ``nettrain train`` directly."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -100,5 +100,4 @@ def relaunch_command(workers: int, arguments: list[str], environ: Mapping[str, s
     mpiexec = find_mpiexec()
     if mpiexec is None:
         raise UsageError(f"--workers {workers}: mpiexec was not found; install the mpi extra: {INSTALL_HINT}")
-    main = "from nettrain.cli import main; main()"
-    return [mpiexec, "-n", str(workers), sys.executable, "-c", main, *arguments]
+    return [mpiexec, "-n", str(workers), sys.executable, "-m", "nettrain_entry", *arguments]  # the console script's entry
