@@ -235,3 +235,24 @@ def test_old_size_average_flag_maps_to_reduction_with_pytorchs_warning():
         assert nn.MSELoss(reduce=False).reduction == "none"
     with pytest.raises(ValueError, match="weight="):
         nn.CrossEntropyLoss(weight=nt.ones(3))
+
+
+def test_bce_loss_on_probabilities_clamps_log_at_minus_100_as_pytorch():
+    p, t = nt.tensor([0.2, 0.9, 0.5]), nt.tensor([0.0, 1.0, 1.0])
+    expected = -np.mean([np.log(0.8), np.log(0.9), np.log(0.5)])
+    assert nn.BCELoss()(p, t).item() == pytest.approx(expected, rel=1e-6)
+    saturated = nt.tensor([0.0, 1.0], requires_grad=True)  # a sigmoid in float32 reaches exactly 0 and 1
+    loss = nn.BCELoss(reduction="sum")(saturated, nt.tensor([1.0, 0.0]))
+    assert loss.item() == 200.0
+    loss.backward()
+    assert np.isfinite(saturated.grad.numpy()).all()
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        nn.BCELoss()(nt.tensor([1.5]), nt.tensor([1.0]))
+    with pytest.raises(ValueError, match="same size"):
+        nn.BCELoss()(nt.tensor([0.5, 0.5]), nt.tensor([[1.0, 0.0]]))
+
+
+def test_leaky_relu_scales_the_negative_side():
+    out = nn.LeakyReLU(0.2)(nt.tensor([-2.0, 0.0, 3.0]))
+    np.testing.assert_allclose(out.numpy(), [-0.4, 0.0, 3.0], rtol=1e-6)
+    assert repr(nn.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"

@@ -48,6 +48,7 @@ _module_case("nn.Linear", [N.Linear], lambda: nn.Linear(5, 3, dtype=F64), (4, 5)
 _module_case("nn.Linear (no bias, 3-D input)", [N.Linear], lambda: nn.Linear(4, 2, bias=False, dtype=F64), (2, 3, 4))
 _module_case("nn.Conv 2-D layer (stride 2, padding 1)", [N.Conv2d],
              lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1, dtype=F64), (2, 2, 5, 5))
+_module_case("nn.LeakyReLU", [E.Where], lambda: nn.LeakyReLU(0.1), (3, 4))
 _module_case("nn.MaxPool2d", [N.MaxPool2d], lambda: nn.MaxPool2d(2), (2, 2, 4, 4))
 _module_case("nn.AvgPool2d (stride 1, padding 1)", [N.AvgPool2d], lambda: nn.AvgPool2d(3, stride=1, padding=1),
              (1, 2, 4, 4))
@@ -115,5 +116,7 @@ _loss_case("nn.CrossEntropyLoss (reduction none)", [N.CrossEntropy], nn.CrossEnt
            _classes, (5, 4))
 _loss_case("nn.NLLLoss (after LogSoftmax)", [N.NLLLoss, N.LogSoftmax],
            lambda x, t: nn.NLLLoss()(nn.LogSoftmax(dim=1)(x), t), _classes, (5, 4))
+_loss_case("nn.BCELoss (after a sigmoid)", [E.Sigmoid, E.Log], lambda x, t: nn.BCELoss()(x.sigmoid(), t),
+           lambda r, d: leaf((r.random((4, 1)) > 0.5).astype(np.float64), d, requires_grad=False), (4, 1))
 _loss_case("nn.BCEWithLogitsLoss", [N.BCEWithLogits], nn.BCEWithLogitsLoss(),
            lambda r, d: leaf((r.random((4, 1)) > 0.5).astype(np.float64), d, requires_grad=False), (4, 1))

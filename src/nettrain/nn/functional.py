@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 from .. import backend
+from ..functions import where
 from ..ops import elementwise as E
 from ..ops import nn as N
 from ..tensor import as_tensor
@@ -52,6 +53,12 @@ def _implicit_softmax_dim(name, ndim, stacklevel):
         UserWarning, stacklevel=stacklevel,
     )
     return 0 if ndim in (0, 1, 3) else 1
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    """x where x > 0, else ``negative_slope * x`` (computed out of place;
+    ``inplace`` is accepted for PyTorch's sake)."""
+    return where(input > 0, input, input * negative_slope)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
@@ -117,6 +124,32 @@ def _check_same_shape(input, target, name):  # noqa: A002
             f"{name}: input shape {input.shape} and target shape {target.shape} differ; "
             f"they must match (reshape the target, e.g. y.reshape(-1, 1))"
         )
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+    """-(t log p + (1 - t) log(1 - p)) for probabilities ``input`` in [0, 1]
+    (after a sigmoid), each log clamped at -100 as in PyTorch so that p = 0 or
+    1 gives a finite loss. ``weight`` rescales each element's loss."""
+    if input.shape != target.shape:
+        raise ValueError(
+            f"Using a target size ({tuple(target.shape)}) that is different to the input size "
+            f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size."
+        )
+    if input.numel() and not (0.0 <= input.min().item() and input.max().item() <= 1.0):
+        raise RuntimeError("all elements of input should be between 0 and 1 (apply a sigmoid first, "
+                           "or use binary_cross_entropy_with_logits on the raw scores)")
+    losses = -(target * _log_clamped(input) + (1 - target) * _log_clamped(1 - input))
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+def _log_clamped(p):
+    """PyTorch's ``max(log(p), -100)`` for binary_cross_entropy, without
+    log(0) warnings and with a zero (not NaN) gradient where p is 0, as a
+    saturated sigmoid gives."""
+    positive = p > 0
+    return where(positive, where(positive, p, 1.0).log(), -100.0).clamp(min=-100)
 
 
 def mse_loss(input, target, reduction="mean"):  # noqa: A002

@@ -109,6 +109,17 @@ class NLLLoss(_Loss):
 
 @register("loss", "bce_with_logits", "binary cross-entropy on one logit per sample (two-class data)",
           task="binary", targets="binary", model_output="one_logit")
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities (after a Sigmoid) and 0/1 targets of the same shape."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.weight = weight
+
+    def forward(self, input, target):  # noqa: A002
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on raw scores (logits) and 0/1 float targets of the same shape."""
 
