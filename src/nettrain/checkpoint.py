@@ -50,6 +50,11 @@ def copy_atomic(source, path) -> Path:
     return _replace_atomic(path, copy)
 
 
+def replace_text_atomic(path, text: str) -> Path:
+    """Write a small text file (a run's config.yaml, its metrics) just as atomically."""
+    return _replace_atomic(path, lambda f: f.write(text.encode("utf-8")))
+
+
 def _replace_atomic(path, write) -> Path:
     """Temporary file in the same folder, ``write(file)``, fsync, rename."""
     path = Path(path)
