@@ -38,3 +38,43 @@ def test_ctrl_c_while_nettrain_is_still_importing_prints_no_traceback(delay, tmp
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_a_stop_during_the_final_evaluation_prints_the_resume_command_and_resumes_to_the_final_record(tmp_path):
+    """Runs with a validation split evaluate the test set after the last epoch:
+    a signal then is handled like anywhere else (no silent exit)."""
+    import os
+
+    from nettrain.checkpoint import read_checkpoint
+    from nettrain.config import load_config
+    from nettrain.report import PlainReport
+    from nettrain.trainer import Run, Stopped, Trainer, build
+
+    settings = load_config(CONFIGS / "clusters.yaml", ["train.epochs=2", "data.val_split=200"]).to_dict()
+
+    def trainer(folder):
+        return Trainer(settings, build(settings), Run.create(folder, "t", ""), PlainReport(stream=open(os.devnull, "w")))
+
+    reference = trainer(tmp_path / "a")
+    reference.fit()
+
+    stopped = trainer(tmp_path / "b")
+    real_evaluate = stopped.evaluate
+
+    def interrupted_final(split):
+        if split == "test":
+            os.kill(os.getpid(), signal.SIGINT)  # arrives while the test set is evaluated
+        return real_evaluate(split)
+
+    stopped.evaluate = interrupted_final
+    with pytest.raises(Stopped) as info:
+        stopped.fit()
+    assert info.value.exit_code == 130
+    assert "final test evaluation" in str(info.value) and f"--resume {stopped.run.last}" in str(info.value)
+    assert [r["kind"] for r in stopped.run.metrics.read()] == ["epoch", "epoch"]  # no final yet
+
+    resumed = Trainer(settings, build(settings), stopped.run, PlainReport(stream=open(os.devnull, "w")))
+    resumed.restore(read_checkpoint(stopped.run.last))
+    final = resumed.fit()
+    assert final == reference.records[-1]
+    assert [r["kind"] for r in stopped.run.metrics.read()] == ["epoch", "epoch", "final"]

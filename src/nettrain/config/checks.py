@@ -10,6 +10,7 @@ import dataclasses
 import difflib
 import math
 import re
+import reprlib
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -42,7 +43,8 @@ class Where:
     def dotted(self) -> str:
         text = ""
         for part in self.path:
-            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+            part = part if isinstance(part, int) else shorten(str(part), 60)  # a key may be any length
+            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
         return text
 
     def fail(self, problem: str) -> NoReturn:
@@ -50,7 +52,7 @@ class Where:
         for path, text in self.overrides:
             shorter = min(len(path), len(self.path))
             if self.path and path[:shorter] == self.path[:shorter]:
-                origin = f"{self.source} (--set {text})"
+                origin = f"{self.source} (--set {shorten(text, 80)})"
                 break
         where = f"{origin}: {self.dotted()}" if self.path else origin
         raise ConfigError(f"{where}: {problem}")
@@ -66,13 +68,26 @@ class Where:
         return self.source
 
 
+# Messages show a value a person gave, never more than a line of it: a
+# value can be a million characters, a 4,000-digit number or a list nested
+# thousands deep, and repr() of those is unbounded (or fails).
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 6, 6, 60, 60
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def describe(value) -> str:
-    """How a message shows a value a person gave: the value and what kind it is."""
+    """How a message shows a value a person gave: the value (cut short) and what kind it is."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return f"{str(value).lower()} (a boolean)"
     if isinstance(value, int):
+        if abs(value).bit_length() > 60:
+            return f"an integer of about {int(abs(value).bit_length() * 0.30103) + 1:,} digits"
         return f"{value} (an integer)"
     if isinstance(value, float):
         if math.isnan(value):
@@ -83,18 +98,21 @@ def describe(value) -> str:
     if isinstance(value, str):
         # A quoted number or boolean is the commonest slip: say how to fix it.
         try:
-            unquoted = yaml.load(value, Loader=Loader)
-        except yaml.YAMLError:
+            unquoted = yaml.load(value, Loader=Loader) if len(value) <= 40 else value
+        except (yaml.YAMLError, ValueError):
             unquoted = value
         if isinstance(unquoted, (bool, int, float)):
-            return f"{value!r} (a string; write it without quotes)"
-        return f"{value!r} (a string)"
+            return f"{_REPR.repr(value)} (a string; write it without quotes)"
+        return f"{_REPR.repr(value)} (a string)"
     if isinstance(value, list):
-        text = repr(value)
-        return f"{text if len(text) <= 60 else text[:57] + '...'} (a list)"
+        return f"{_REPR.repr(value)} (a list)"
     if isinstance(value, dict):
-        return f"a mapping with keys {', '.join(map(str, value))}" if value else "an empty mapping"
-    return f"{value!r} (a {type(value).__name__})"
+        if not value:
+            return "an empty mapping"
+        keys = [shorten(str(k), 40) for k in list(value)[:8]]
+        more = f" and {len(value) - 8:,} more" if len(value) > 8 else ""
+        return f"a mapping with keys {', '.join(keys)}{more}"
+    return f"{_REPR.repr(value)} (a {type(value).__name__})"
 
 
 def did_you_mean(given: str, options) -> str:

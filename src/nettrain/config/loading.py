@@ -6,13 +6,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ConfigError
 from .checks import Where, describe
 from .schema import Config
 from .sections import build_section, field_names, required_keys
-from .yamlfile import Loader, read_yaml, yaml_error
+from .yamlfile import load_text, read_yaml
 
 
 def _default_name(source: str) -> str:
@@ -56,12 +54,14 @@ def _parse_override(text: str, source: str) -> tuple[tuple, Any]:
     dotted, sep, value = text.partition("=")
     dotted = dotted.strip()
     if not sep or not _OVERRIDE_KEY.fullmatch(dotted):
-        raise ConfigError(f"{source}: --set {text}: expected KEY=VALUE with a dotted key, e.g. optimizer.lr=0.05")
-    try:
-        parsed = yaml.load(value, Loader=Loader) if value.strip() else None
-    except yaml.YAMLError as err:
-        raise yaml_error(f"{source}: --set {text}: the value", err) from None
+        raise ConfigError(f"{source}: --set {_shown(text)}: expected KEY=VALUE with a dotted key, e.g. optimizer.lr=0.05")
+    parsed = load_text(value, f"{source}: --set {_shown(text)}: the value") if value.strip() else None
     return tuple(dotted.split(".")), parsed
+
+
+def _shown(text: str) -> str:
+    """An override as a message shows it: cut short, never unbounded."""
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _apply_override(raw: dict, path: tuple, value, text: str, source: str):

@@ -81,3 +81,13 @@ def value_marks(node, path: tuple = ()) -> dict:
             marks.update(value_marks(item, path + (index,)))
     return marks
 
+
+def load_text(text: str, origin: str):
+    """YAML text (a --set value) -> value with ``Loader``, within bounded_yaml's
+    limits (alias expansion, depth, size: one-line ConfigErrors); syntax errors
+    with line and column."""
+    try:
+        return bounded_yaml.load(text, Loader, origin)
+    except yaml.YAMLError as err:
+        raise yaml_error(origin, err) from None
+

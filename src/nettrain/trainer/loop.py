@@ -193,6 +193,20 @@ class Trainer:
                 stop_signal = self.parallel.any_stop(stop.signum)  # agreed: every process stops here
                 if stop_signal is not None:
                     raise Stopped(self._stopped_message(stop_signal), StopRequests.SIGNALS[stop_signal])
+            # The handlers stay until the run's last write: a stop during the
+            # final evaluation resumes from the last epoch's checkpoint, which
+            # then only evaluates and writes the final record.
+            final = self._final_record()
+            stop_signal = self.parallel.any_stop(stop.signum)
+            if stop_signal is not None:
+                raise Stopped(self._stopped_in_final_message(stop_signal), StopRequests.SIGNALS[stop_signal])
+            self.records.append(final)
+            if writes:
+                log.append(final)
+                plot_curves(self.records, self.run.dir / "curves.png")
+        return final
+
+    def _final_record(self) -> dict:
         final = {"kind": "final", "epoch": self.epoch, "step": self.step}
         last = self.records[-1] if self.records else {}
         if last.get("kind") == "epoch" and last.get("epoch") == self.epoch and "test_loss" in last:
@@ -202,11 +216,15 @@ class Trainer:
             final.update(self.evaluate("test"))
         if self.best is not None:
             final["best"] = self.best
-        self.records.append(final)
-        if writes:
-            log.append(final)
-            plot_curves(self.records, self.run.dir / "curves.png")
         return final
+
+    def _stopped_in_final_message(self, signum):
+        name = signal.Signals(signum).name
+        return (
+            f"{name}: stopped during the final test evaluation (all {self.epoch} epochs done); "
+            f"the last checkpoint is {self.run.last}\n"
+            f"resume with (it evaluates and writes the final record):\n  {self.resume_command()}"
+        )
 
     def _track_best(self, row) -> bool:
         split = self.eval_split

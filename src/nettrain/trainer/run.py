@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import shutil
 from pathlib import Path
 
 from ..checkpoint import SUFFIX, copy_atomic
@@ -46,8 +47,12 @@ class Run:
             except FileExistsError:
                 n += 1
                 folder = base.with_name(f"{base.name}-{n}")
-        (folder / "checkpoints").mkdir()
-        (folder / "config.yaml").write_text(config_yaml, encoding="utf-8")
+        try:
+            (folder / "checkpoints").mkdir()
+            (folder / "config.yaml").write_text(config_yaml, encoding="utf-8")
+        except BaseException:  # a full disk, an interrupt: no half-made run folder
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return cls(folder)
 
     @classmethod
