@@ -39,3 +39,25 @@ def test_ordinary_yaml_with_aliases_loads_as_yaml_would():
 def test_syntax_errors_are_left_to_the_caller_with_their_line():
     with pytest.raises(yaml.YAMLError):
         bounded_yaml.load("a: [1, 2\n")
+
+
+@pytest.mark.parametrize("text, args, words", [
+    pytest.param(BILLION_LAUGHS, [], ["expands to more than"], id="a billion laughs config"),
+    pytest.param("name: run\x00\n", [], ["NUL byte"], id="a NUL byte in the config"),
+    pytest.param("name: run\n", ["--set", "seed=" + "9" * 5000], ["--set seed=999", "cannot convert"],
+                 id="a 5000-digit --set"),
+    pytest.param("seed: [" + ", ".join(["[1, 2, 3]"] * 3000) + "]\n", [], ["seed", "(a list)"],
+                 id="a long list in a message"),
+])
+def test_the_cli_reports_hostile_configs_in_one_line(text, args, words, tmp_path, capsys):
+    from conftest import run_cli
+
+    config = tmp_path / "hostile.yaml"
+    config.write_text(text)
+    code, out, err = run_cli(["train", config, "--runs-dir", tmp_path / "runs", *args], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) < 400, err
+    for word in words:
+        assert word in err
+    assert not (tmp_path / "runs").exists()
