@@ -10,6 +10,7 @@ traceback.
 """
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
@@ -50,11 +51,33 @@ def main(argv=None):
     # Training frees and re-allocates the same arrays every step; without this
     # glibc returns them to the OS and faults them in again (2x slower LeNet).
     keep_freed_memory()
+    previous = _quiet_interrupts()
     try:
         app(args=argv, prog_name="nettrain")
     except UsageError as err:
         console_err.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
         sys.exit(2)
-    except KeyboardInterrupt:
-        console_err.print("interrupted", highlight=False)
-        sys.exit(130)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+INTERRUPT_EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+def _interrupted(signum, frame):
+    console_err.print(f"{signal.Signals(signum).name}: interrupted", highlight=False)
+    raise SystemExit(INTERRUPT_EXIT_CODES[signum])  # passes click and typer untouched; no traceback
+
+
+def _quiet_interrupts() -> dict:
+    """SIGINT/SIGTERM end the command with one line and 130/143 (click would
+    turn a KeyboardInterrupt into "Aborted!" and status 1); a training run
+    installs its own handlers on top. Returns the handlers to put back."""
+    previous = {}
+    for signum in INTERRUPT_EXIT_CODES:
+        try:
+            previous[signum] = signal.signal(signum, _interrupted)
+        except ValueError:  # not the main thread
+            pass
+    return previous
