@@ -11,19 +11,28 @@ The Python API follows PyTorch's names::
 __version__ = "0.1.0"
 
 from . import backend  # noqa: E402
+from .dtypes import (  # noqa: E402
+    dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
+    set_default_dtype, uint8,
+)
+from .dtypes import bool_ as bool  # noqa: E402,A001 - PyTorch's name: nettrain.bool
+from .size import Size  # noqa: E402
 from .tensor import (  # noqa: E402
     Tensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
+from ._tensor_str import set_printoptions  # noqa: E402
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from .backend import (  # noqa: E402
-    Device as device, cuda_is_available, float16, float32, float64, int32, int64, uint8,
-    get_rng_state, manual_seed, set_rng_state,
+    Device as device, cuda_is_available, get_rng_state, manual_seed, set_rng_state,
 )
+from . import cuda  # noqa: E402
 from .functions import (  # noqa: E402
-    abs, argmax, argmin, cat, chunk, clamp, concatenate, dot, exp, flatten, log, log_softmax,
-    logsumexp, matmul, max, maximum, mean, min, minimum, mm, mv, norm, permute, relu, reshape,
-    sigmoid, softmax, split, sqrt, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where,
+    abs, absolute, add, allclose, argmax, argmin, cat, chunk, clamp, clip, concat, concatenate, div,
+    divide, dot, equal, exp, flatten, is_floating_point, is_tensor, isclose, log, log_softmax,
+    logsumexp, matmul, max, maximum, mean, min, minimum, mm, mul, multiply, mv, neg, negative,
+    norm, normal, numel, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze,
+    stack, std, sub, subtract, sum, swapaxes, t, tanh, transpose, true_divide, unsqueeze, var, where,
 )
 from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402
@@ -31,7 +40,23 @@ from .backend import Generator  # noqa: E402
 from . import models  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
-bool = backend.bool_  # noqa: A001 - PyTorch's name: nettrain.bool
-long = int64
+# PyTorch's other names for the same dtype objects (nettrain.float is nettrain.float32)
+float = float32  # noqa: A001
 double = float64
 half = float16
+short = int16
+int = int32  # noqa: A001
+long = int64
+
+# the legacy tensor types: nettrain.FloatTensor([1, 2]), t.type(nettrain.LongTensor)
+from .dtypes import LEGACY_TYPES as _LEGACY_TYPES  # noqa: E402
+
+FloatTensor = _LEGACY_TYPES["FloatTensor"]
+DoubleTensor = _LEGACY_TYPES["DoubleTensor"]
+HalfTensor = _LEGACY_TYPES["HalfTensor"]
+LongTensor = _LEGACY_TYPES["LongTensor"]
+IntTensor = _LEGACY_TYPES["IntTensor"]
+ShortTensor = _LEGACY_TYPES["ShortTensor"]
+CharTensor = _LEGACY_TYPES["CharTensor"]
+ByteTensor = _LEGACY_TYPES["ByteTensor"]
+BoolTensor = _LEGACY_TYPES["BoolTensor"]

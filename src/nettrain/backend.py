@@ -17,19 +17,33 @@ import numpy as np
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
 float16 = np.dtype("float16")
+int8 = np.dtype("int8")
+int16 = np.dtype("int16")
 int32 = np.dtype("int32")
 int64 = np.dtype("int64")
 uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
 
-DEFAULT_FLOAT = float32
 DEFAULT_INT = int64
 
 _DTYPE_NAMES = {
     "float32": float32, "float": float32, "float64": float64, "double": float64,
-    "float16": float16, "half": float16, "int32": int32, "int": int32,
-    "int64": int64, "long": int64, "uint8": uint8, "bool": bool_,
+    "float16": float16, "half": float16, "int8": int8, "int16": int16, "short": int16,
+    "int32": int32, "int": int32, "int64": int64, "long": int64, "uint8": uint8, "bool": bool_,
 }
+
+# The dtype new floating tensors get; float32 unless nettrain.set_default_dtype
+# changes it (as torch.set_default_dtype does).
+_default_float = float32
+
+
+def default_float() -> np.dtype:
+    return _default_float
+
+
+def set_default_float(dtype: np.dtype):
+    global _default_float
+    _default_float = dtype
 
 
 def as_dtype(dtype) -> np.dtype:
@@ -38,18 +52,21 @@ def as_dtype(dtype) -> np.dtype:
         return None
     if isinstance(dtype, str):
         try:
-            return _DTYPE_NAMES[dtype]
+            return _DTYPE_NAMES[dtype.removeprefix("nettrain.").removeprefix("torch.")]
         except KeyError:
             raise TypeError(
                 f"unknown dtype {dtype!r}; expected one of {', '.join(sorted(_DTYPE_NAMES))}"
             ) from None
     if dtype is float:
-        return float32
+        return _default_float
     if dtype is int:
         return int64
     if dtype is bool:
         return bool_
-    return np.dtype(dtype)
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{dtype!r} is not a dtype; expected e.g. nettrain.float32 or 'float32'") from None
 
 
 def is_floating(dtype) -> bool:
@@ -105,31 +122,52 @@ def get_array_module(*arrays):
 
 
 class Device:
-    """A device name, ``cpu`` or ``cuda:N``; compares equal to its string form."""
+    """Where a tensor lives, as PyTorch spells it: ``device("cpu")``,
+    ``device("cuda")``, ``device("cuda:1")`` or ``device("cuda", 1)``.
+
+    Prints as PyTorch does (``str``: ``cuda:0``; ``repr``:
+    ``device(type='cuda', index=0)``). A bare ``"cuda"`` means the first GPU;
+    for convenience a device also compares equal to its string form.
+    """
 
     __slots__ = ("type", "index")
 
-    def __init__(self, spec="cpu"):
+    def __init__(self, spec="cpu", index=None):
         if isinstance(spec, Device):
             self.type, self.index = spec.type, spec.index
             return
+        if isinstance(spec, int) and not isinstance(spec, bool):
+            spec, index = "cuda", spec  # device(0) is the first GPU, as in PyTorch
         if not isinstance(spec, str):
             raise TypeError(f"device must be a string like 'cpu', 'cuda' or 'cuda:0', got {spec!r}")
         text = spec.strip().lower()
-        if text == "cpu":
-            self.type, self.index = "cpu", None
-        elif text == "cuda" or text == "gpu":
-            self.type, self.index = "cuda", 0
-        elif text.startswith("cuda:") and text[5:].isdigit():
-            self.type, self.index = "cuda", int(text[5:])
-        else:
+        if text == "gpu":
+            text = "cuda"
+        kind, _, number = text.partition(":")
+        if kind not in ("cpu", "cuda") or (number and not number.isdigit()):
             raise ValueError(f"unknown device {spec!r}; expected 'cpu', 'cuda' or 'cuda:N'")
+        if number and index is not None:
+            raise ValueError(f"device {spec!r} already names an index; pass index only with 'cuda'")
+        if number:
+            index = int(number)
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise ValueError(f"device index must be a non-negative int, got {index!r}")
+        if kind == "cpu" and index not in (None, 0):
+            raise ValueError(f"the cpu device has no index {index}")
+        self.type, self.index = kind, (None if kind == "cpu" else index)
+
+    @property
+    def ordinal(self) -> int:
+        """The GPU number (a bare ``cuda`` is GPU 0); 0 for the cpu."""
+        return self.index or 0
 
     def __str__(self):
-        return "cpu" if self.type == "cpu" else f"cuda:{self.index}"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __repr__(self):
-        return f"device('{self}')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __eq__(self, other):
         if isinstance(other, str):
@@ -137,10 +175,10 @@ class Device:
                 other = Device(other)
             except (TypeError, ValueError):
                 return False
-        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+        return isinstance(other, Device) and (self.type, self.ordinal) == (other.type, other.ordinal)
 
     def __hash__(self):
-        return hash((self.type, self.index))
+        return hash((self.type, self.ordinal))
 
 
 CPU = Device("cpu")
@@ -160,11 +198,11 @@ def to_device(array, device):
             return array
         return array.get()  # cupy -> host
     cp = cupy_module()
-    if device.index >= cp.cuda.runtime.getDeviceCount():
+    if device.ordinal >= cp.cuda.runtime.getDeviceCount():
         raise RuntimeError(
             f"device {device} was asked for, but only {cp.cuda.runtime.getDeviceCount()} GPU(s) are present"
         )
-    with cp.cuda.Device(device.index):
+    with cp.cuda.Device(device.ordinal):
         return cp.asarray(array)
 
 
@@ -252,17 +290,23 @@ class _Generators:
         self.cuda = {}
         self._cuda_draws = {}  # restored draw counts of GPUs not used yet in this process
 
+    def seed_cuda(self, seed: int):
+        """Reseed only the GPU generators (``nettrain.cuda.manual_seed``)."""
+        self.initial_seed = int(seed)
+        self.cuda = {}
+        self._cuda_draws = {}
+
     def for_device(self, device):
         device = Device(device)
         if device.type == "cpu":
             return self.cpu
-        if device.index not in self.cuda:
+        if device.ordinal not in self.cuda:
             cp = cupy_module()
-            with cp.cuda.Device(device.index):
+            with cp.cuda.Device(device.ordinal):
                 philox = cp.random.RandomState(method=cp.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
-            self.cuda[device.index] = CudaGenerator(
-                philox, self.initial_seed, device.index, self._cuda_draws.get(device.index, 0))
-        return self.cuda[device.index]
+            self.cuda[device.ordinal] = CudaGenerator(
+                philox, self.initial_seed, device.ordinal, self._cuda_draws.get(device.ordinal, 0))
+        return self.cuda[device.ordinal]
 
     def get_state(self) -> dict:
         """JSON-friendly: the CPU state is a dict of ints, each GPU's a draw count."""

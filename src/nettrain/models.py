@@ -138,7 +138,7 @@ class LeNet(nn.Module):
         if x.ndim != 4 or x.shape[2] != self.input_size or x.shape[3] != self.input_size:
             raise ValueError(
                 f"LeNet(input_size={self.input_size}) expects images (N, C, {self.input_size}, "
-                f"{self.input_size}), got shape {x.shape}; build it with input_size matching the data"
+                f"{self.input_size}), got shape {tuple(x.shape)}; build it with input_size matching the data"
             )
         return self.classifier(self.flatten(self.features(x)))
 

@@ -17,8 +17,10 @@ import numbers
 
 import numpy as np
 
-from . import backend
+from . import backend, dtypes
+from ._tensor_str import tensor_repr
 from .backend import Device, get_array_module
+from .size import Size
 
 
 class VersionCounter:
@@ -36,15 +38,16 @@ class Tensor:
     # NumPy must leave ``ndarray + Tensor`` to Tensor.__radd__.
     __array_priority__ = 1000
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        array = _to_array(data, dtype, device)
-        self.data = array
+    def __init__(self, *args, device=None):
+        """PyTorch's legacy constructor: ``Tensor(data)`` copies ``data`` as the
+        default float dtype (float32) whatever its type; ``Tensor(3, 4)`` is an
+        uninitialised 3x4 tensor; ``Tensor()`` is empty. ``nettrain.tensor(data)``
+        (which keeps integer and bool data as such) is the usual spelling."""
+        self.data = _legacy_array(args, backend.default_float(), device)
         self.grad = None
         self.grad_fn = None
         self._version_counter = VersionCounter()
         self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
 
     @classmethod
     def _make(cls, data, requires_grad, grad_fn, version_counter=None):
@@ -60,12 +63,12 @@ class Tensor:
     # ------------------------------------------------------------------ attributes
 
     @property
-    def shape(self):
-        return tuple(self.data.shape)
+    def shape(self) -> Size:
+        return Size(self.data.shape)
 
     @property
-    def dtype(self):
-        return self.data.dtype
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy_dtype(self.data.dtype)
 
     @property
     def device(self) -> Device:
@@ -79,10 +82,21 @@ class Tensor:
         return self.data.ndim
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        if dim is None:
+            return Size(self.data.shape)
+        return self.data.shape[_check_dim(dim, self.data.ndim)]
 
     def numel(self) -> int:
         return int(self.data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        """Bytes per element (4 for float32)."""
+        return self.data.dtype.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -131,23 +145,17 @@ class Tensor:
     # ------------------------------------------------------------------ repr and conversion
 
     def __repr__(self):
-        body = np.array2string(
-            backend.to_host(self.data), separator=", ", prefix="tensor(", precision=4
-        )
-        extras = []
-        if self.device.type != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.data.dtype not in (backend.DEFAULT_FLOAT, backend.int64, backend.bool_):
-            extras.append(f"dtype=nettrain.{self.data.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        return tensor_repr(self)  # PyTorch's format, see _tensor_str.py
+
+    def __format__(self, format_spec):
+        # A 0-d tensor formats as its number (f"{loss:.3f}"), as in PyTorch.
+        if self.data.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {tuple(self.shape)}")
         return self.data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
@@ -186,10 +194,13 @@ class Tensor:
         array = backend.to_host(self.data)
         return array if dtype is None else array.astype(dtype)
 
-    def to(self, *args, dtype=None, device=None):
-        """``to("cuda")``, ``to(nettrain.float64)``, ``to("cpu", nettrain.float32)``."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """``to("cuda")``, ``to(nettrain.float64)``, ``to("cpu", nettrain.float32)``,
+        ``to(other)`` (other's dtype and device)."""
         for arg in args:
-            if isinstance(arg, (str, Device)) and not _is_dtype_name(arg):
+            if isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif isinstance(arg, (str, Device)) and not _is_dtype_name(arg):
                 device = arg
             else:
                 dtype = arg
@@ -198,6 +209,8 @@ class Tensor:
             out = Copy.apply(out, device=Device(device))
         if dtype is not None and backend.as_dtype(dtype) != out.data.dtype:
             out = Cast.apply(out, dtype=backend.as_dtype(dtype))
+        if copy and out is self:
+            out = self.clone()
         return out
 
     def cpu(self):
@@ -221,11 +234,37 @@ class Tensor:
     def bool(self):
         return self.to(backend.bool_)
 
-    def type(self, dtype):
-        return self.to(dtype)
+    def half(self):
+        return self.to(backend.float16)
 
-    def clone(self):
+    def short(self):
+        return self.to(backend.int16)
+
+    def char(self):
+        return self.to(backend.int8)
+
+    def byte(self):
+        return self.to(backend.uint8)
+
+    def type(self, dtype=None):
+        """``t.type()`` is the legacy type's name (``"nettrain.FloatTensor"``);
+        ``t.type(nettrain.LongTensor)`` (or a dtype, or the name) converts."""
+        if dtype is None:
+            return f"nettrain.{self.dtype.legacy_name}"
+        return self.to(dtypes.as_dtype_or_type(dtype))
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def clone(self, *, memory_format=None):
         return E.Clone.apply(self)
+
+    def set_(self, source):
+        """Make this tensor hold ``source``'s array (shared, not copied); its
+        shape may change. Counts as an in-place change."""
+        self.data = require_tensor(source, "source").data
+        self._version_counter.value += 1
+        return self
 
     def detach(self):
         """The same data, cut from the graph (shares memory and version counter)."""
@@ -253,8 +292,8 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a scalar output, but this tensor has "
-                    f"shape {self.shape}; reduce it first (.sum(), .mean()) or pass "
-                    f"gradient= of shape {self.shape}"
+                    f"shape {tuple(self.shape)}; reduce it first (.sum(), .mean()) or pass "
+                    f"gradient= of shape {tuple(self.shape)}"
                 )
             seed = get_array_module(self.data).ones_like(self.data)
         else:
@@ -262,7 +301,7 @@ class Tensor:
             if seed.shape != self.data.shape:
                 raise RuntimeError(
                     f"backward(gradient): the gradient has shape {tuple(seed.shape)} but the "
-                    f"tensor has shape {self.shape}; they must match"
+                    f"tensor has shape {tuple(self.shape)}; they must match"
                 )
             seed = seed.astype(self.data.dtype, copy=False)
         _autograd.run_backward(self, seed, retain_graph=retain_graph)
@@ -322,10 +361,35 @@ class Tensor:
     def __rmatmul__(self, other):
         return L.MatMul.apply(self._lift(other), self)
 
-    add = __add__
-    sub = __sub__
+    def add(self, other, *, alpha=1):
+        """``self + alpha * other``."""
+        return self + (other if alpha == 1 else self._lift(other) * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """``self - alpha * other``."""
+        return self - (other if alpha == 1 else self._lift(other) * alpha)
+
+    def div(self, other, *, rounding_mode=None):
+        """``self / other``; ``rounding_mode="trunc"`` or ``"floor"`` rounds the
+        quotient (not differentiable, integer inputs stay integer), as in PyTorch."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+        other_t = self._lift(other)
+        xp = get_array_module(self.data)
+        if rounding_mode == "floor":
+            quotient = xp.floor_divide(self.data, other_t.data)
+        else:
+            quotient = xp.trunc(self.data / other_t.data)
+            if self.data.dtype.kind in "iu" and other_t.data.dtype.kind in "iu":
+                quotient = quotient.astype(xp.result_type(self.data, other_t.data))
+        return Tensor._make(xp.asarray(quotient), False, None)
+
     mul = __mul__
-    div = __truediv__
+    multiply = __mul__
+    true_divide = divide = __truediv__
+    subtract = sub
     pow = __pow__
     neg = __neg__
     abs = __abs__
@@ -333,17 +397,17 @@ class Tensor:
 
     def mm(self, other):
         if self.ndim != 2 or other.ndim != 2:
-            raise RuntimeError(f"mm needs two 2-D tensors, got shapes {self.shape} and {other.shape}")
+            raise RuntimeError(f"mm needs two 2-D tensors, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
         return self @ other
 
     def mv(self, vec):
         if self.ndim != 2 or vec.ndim != 1:
-            raise RuntimeError(f"mv needs a 2-D and a 1-D tensor, got shapes {self.shape} and {vec.shape}")
+            raise RuntimeError(f"mv needs a 2-D and a 1-D tensor, got shapes {tuple(self.shape)} and {tuple(vec.shape)}")
         return self @ vec
 
     def dot(self, other):
         if self.ndim != 1 or other.ndim != 1:
-            raise RuntimeError(f"dot needs two 1-D tensors, got shapes {self.shape} and {other.shape}")
+            raise RuntimeError(f"dot needs two 1-D tensors, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
         return self @ other
 
     def exp(self):
@@ -443,7 +507,7 @@ class Tensor:
         values = R.Max.apply(self, dim=dim, keepdim=keepdim)
         if dim is None:
             return values
-        return MinMaxResult(values, self.argmax(dim, keepdim))
+        return MaxResult(values, self.argmax(dim, keepdim))
 
     def min(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
@@ -451,7 +515,7 @@ class Tensor:
         values = R.Min.apply(self, dim=dim, keepdim=keepdim)
         if dim is None:
             return values
-        return MinMaxResult(values, self.argmin(dim, keepdim))
+        return MinResult(values, self.argmin(dim, keepdim))
 
     def var(self, dim=None, keepdim=False, unbiased=True, correction=None):
         ddof = int(unbiased) if correction is None else correction
@@ -637,11 +701,18 @@ class Tensor:
             return self.copy_(rand(*self.shape, dtype=self.dtype, device=self.device) * (b - a) + a)
 
 
-class MinMaxResult(tuple):
-    """``(values, indices)`` returned by ``max(dim)`` / ``min(dim)``, as in PyTorch."""
+class MaxResult(tuple):
+    """``(values, indices)`` returned by ``max(dim)`` / ``min(dim)``, as in
+    PyTorch (printed as its ``torch.return_types.max(values=..., indices=...)``)."""
+
+    __slots__ = ()
+    op_name = "max"
 
     def __new__(cls, values, indices):
         return super().__new__(cls, (values, indices))
+
+    def __repr__(self):
+        return f"nettrain.return_types.{self.op_name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
 
     @property
     def values(self):
@@ -650,6 +721,11 @@ class MinMaxResult(tuple):
     @property
     def indices(self):
         return self[1]
+
+
+class MinResult(MaxResult):
+    __slots__ = ()
+    op_name = "min"
 
 
 # ---------------------------------------------------------------------- helpers
@@ -685,6 +761,48 @@ def _is_dtype_name(text):
         return True
     except TypeError:
         return False
+
+
+def _legacy_array(args, dtype, device):
+    """The array of ``Tensor(...)`` / ``FloatTensor(...)``: data or sizes."""
+    if not args:
+        array = np.empty((0,), dtype=dtype)
+    elif all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args) or (
+        len(args) == 1 and isinstance(args[0], Size)
+    ):
+        array = np.empty(_shape_arg(args), dtype=dtype)
+    elif len(args) == 1:
+        array = _to_array(args[0], dtype)
+    else:
+        raise TypeError(
+            f"Tensor() takes data (a list, array or tensor) or sizes (ints), got {args!r}; "
+            f"use nettrain.tensor(data, dtype=...) to choose the dtype"
+        )
+    return array if device is None else backend.to_device(array, device)
+
+
+def legacy_tensor(dtype, args, device=None) -> Tensor:
+    """``nettrain.FloatTensor(...)`` and friends (see dtypes.tensortype)."""
+    return Tensor._make(_legacy_array(args, backend.as_dtype(dtype), device), False, None)
+
+
+def require_tensor(value, what="input"):
+    """``value`` when it is a Tensor; otherwise the TypeError PyTorch gives,
+    naming what was passed (a NumPy array is the usual mistake)."""
+    if isinstance(value, Tensor):
+        return value
+    kind = type(value)
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    hint = " (wrap it: nettrain.from_numpy(array) or nettrain.tensor(array))" if hasattr(value, "__array__") else ""
+    raise TypeError(f"{what} must be a Tensor, not {name}{hint}")
+
+
+def _check_dim(dim, ndim):
+    """``dim`` as a non-negative axis, or PyTorch's IndexError."""
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})")
+    return dim % size
 
 
 def _shape_arg(shape):
@@ -723,7 +841,7 @@ def _scalar_array(value, like):
     elif isinstance(value, numbers.Integral):
         dtype = like.dtype if like.dtype.kind in "fiu" else backend.DEFAULT_INT
     elif isinstance(value, numbers.Real):
-        dtype = like.dtype if like.dtype.kind == "f" else backend.DEFAULT_FLOAT
+        dtype = like.dtype if like.dtype.kind == "f" else backend.default_float()
     else:
         array = xp.asarray(value)
         if array.dtype.kind == "f" and like.dtype.kind == "f":
@@ -750,7 +868,7 @@ def _to_array(data, dtype=None, device=None):
             array = np.asarray(data)
         if dtype is None:
             if array.dtype.kind == "f" and not isinstance(data, np.ndarray):
-                dtype = backend.DEFAULT_FLOAT
+                dtype = backend.default_float()
             elif array.dtype.kind in "iu" and not isinstance(data, np.ndarray):
                 dtype = backend.DEFAULT_INT
         if dtype is not None and array.dtype != dtype:
@@ -782,8 +900,12 @@ def _nested_map(nested, fn):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (lists, numbers, arrays)."""
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    """A new tensor holding a copy of ``data`` (lists, numbers, arrays).
+    Python floats become the default float dtype (float32), ints int64."""
+    t = Tensor._make(_to_array(data, dtype, device), False, None)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -809,11 +931,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array, False, None)
 
 
-def _create(fill, shape, dtype, device, requires_grad, default=backend.DEFAULT_FLOAT):
-    dtype = backend.as_dtype(dtype) or default
+def _create(fill, shape, dtype, device, requires_grad, default=None):
+    dtype = backend.as_dtype(dtype) or default or backend.default_float()
     xp = backend.array_module_for(device or "cpu")
     if device is not None and Device(device).type == "cuda":
-        with xp.cuda.Device(Device(device).index):
+        with xp.cuda.Device(Device(device).ordinal):
             data = fill(xp, _shape_arg(shape), dtype)
     else:
         data = fill(xp, _shape_arg(shape), dtype)
@@ -836,7 +958,7 @@ def empty(*shape, dtype=None, device=None, requires_grad=False):
 
 
 def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
-    default = backend.DEFAULT_INT if isinstance(fill_value, numbers.Integral) and not isinstance(fill_value, bool) else backend.DEFAULT_FLOAT
+    default = backend.DEFAULT_INT if isinstance(fill_value, numbers.Integral) and not isinstance(fill_value, bool) else None
     if isinstance(fill_value, bool):
         default = backend.bool_
     return _create(lambda xp, s, d: xp.full(s, fill_value, d), (tuple(shape),), dtype, device, requires_grad, default)
@@ -850,7 +972,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if end is None:
         start, end = 0, start
     is_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
-    default = backend.DEFAULT_INT if is_int else backend.DEFAULT_FLOAT
+    default = backend.DEFAULT_INT if is_int else None
     return _create(lambda xp, s, d: xp.arange(start, end, step, dtype=d), (), dtype, device, requires_grad, default)
 
 
@@ -858,7 +980,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return _create(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device, requires_grad)
 
 
-def _random(sample, shape, dtype, device, requires_grad, default=backend.DEFAULT_FLOAT):
+def _random(sample, shape, dtype, device, requires_grad, default=None):
     generator = backend.generators.for_device(device or "cpu")
     return _create(lambda xp, s, d: sample(generator, s).astype(d, copy=False), shape, dtype, device, requires_grad, default)
 

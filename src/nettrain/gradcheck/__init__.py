@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, tensor
 
 
 @dataclasses.dataclass
@@ -55,7 +55,7 @@ def gradcheck(fn: Callable, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, rais
     returns a Tensor. An element passes when
     ``|analytic - numeric| <= atol + rtol * |numeric|``.
     """
-    tensors = [x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    tensors = [x if isinstance(x, Tensor) else tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
                for x in inputs]
     for t in tensors:
         if t.requires_grad and t.dtype != backend.float64:
@@ -137,7 +137,7 @@ def case(name: str, covers=()):
 
 def leaf(array, device="cpu", requires_grad=True):
     """A float64 input tensor for a case, on the device under test."""
-    return Tensor(np.asarray(array, dtype=np.float64), device=device, requires_grad=requires_grad)
+    return tensor(np.asarray(array, dtype=np.float64), device=device, requires_grad=requires_grad)
 
 
 def load_all_cases() -> dict[str, Case]:

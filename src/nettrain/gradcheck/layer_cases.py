@@ -36,7 +36,7 @@ def _module_case(name, covers, make_module, input_shape, params=None, train=True
         module.train(train)
         checked = list(module.parameters()) if params is None else params(module)
         x = leaf(rng.standard_normal(input_shape), device)
-        shapes = f"x {input_shape}; " + ", ".join(str(p.shape) for p in checked)
+        shapes = f"x {input_shape}; " + ", ".join(str(tuple(p.shape)) for p in checked)
         return (lambda x, *_: module(x)), [x, *checked], shapes
 
     return make
@@ -97,7 +97,7 @@ def _loss_case(name, covers, loss, make_target, input_shape, target_grad=False):
         target = make_target(rng, device)
         inputs = [x, target] if target_grad else [x]
         fn = (lambda x, t: loss(x, t)) if target_grad else (lambda x: loss(x, target))
-        return fn, inputs, f"input {input_shape}, target {target.shape}"
+        return fn, inputs, f"input {input_shape}, target {tuple(target.shape)}"
 
     return make
 

@@ -17,7 +17,7 @@ from ..ops import linalg as L
 from ..ops import nn as N
 from ..ops import reduce as R
 from ..ops import shape as S
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 from . import case, leaf
 
 
@@ -104,13 +104,13 @@ _unary("log_softmax", [N.LogSoftmax], lambda x: x.log_softmax(dim=-1), (3, 5))
 
 @case("getitem boolean mask", covers=[S.GetItem])
 def _mask(rng, device):
-    mask = Tensor(rng.standard_normal((4, 5)) > 0, device=device)
+    mask = tensor(rng.standard_normal((4, 5)) > 0, device=device)
     return (lambda x: x[mask] * 2), [leaf(_normal(rng, 4, 5), device)], "(4, 5)[mask]"
 
 
 @case("where", covers=[E.Where])
 def _where(rng, device):
-    cond = Tensor(rng.standard_normal((3, 4)) > 0, device=device)
+    cond = tensor(rng.standard_normal((3, 4)) > 0, device=device)
     return (lambda a, b: where(cond, a, b)), [leaf(_normal(rng, 3, 4), device), leaf(_normal(rng, 4), device)], "(3, 4), (4,)"
 
 
@@ -197,7 +197,7 @@ def _avgpool_overlap(rng, device):
 
 
 def _targets(rng, n, classes, device):
-    return Tensor(rng.integers(0, classes, n), device=device)
+    return tensor(rng.integers(0, classes, n), device=device)
 
 
 @case("cross_entropy (mean, label smoothing)", covers=[N.CrossEntropy])

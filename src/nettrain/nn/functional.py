@@ -89,7 +89,7 @@ def dropout(input, p=0.5, training=True):  # noqa: A002
     generator = backend.generators.for_device(input.device)
     xp = backend.get_array_module(input.data)
     keep = backend.sample_uniform(generator, input.shape) >= p  # rows: samples
-    mask = xp.asarray(keep, dtype=input.dtype) * input.dtype.type(1.0 / (1.0 - p))
+    mask = xp.asarray(keep, dtype=input.dtype) * input.data.dtype.type(1.0 / (1.0 - p))
     return input * as_tensor(mask)
 
 
@@ -121,7 +121,7 @@ def _reduce(losses, reduction):
 def _check_same_shape(input, target, name):  # noqa: A002
     if input.shape != target.shape:
         raise RuntimeError(
-            f"{name}: input shape {input.shape} and target shape {target.shape} differ; "
+            f"{name}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ; "
             f"they must match (reshape the target, e.g. y.reshape(-1, 1))"
         )
 

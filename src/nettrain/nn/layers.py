@@ -255,7 +255,7 @@ class _BatchNorm(Module):
         if x.shape[1] != self.num_features:
             raise ValueError(
                 f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels "
-                f"(shape {x.shape}); they must match"
+                f"(shape {tuple(x.shape)}); they must match"
             )
 
     def forward(self, x):
@@ -266,7 +266,7 @@ class _BatchNorm(Module):
         if self.training or not self.track_running_stats:
             count = x.numel() // self.num_features
             if self.training and count <= 1:
-                raise ValueError(f"Expected more than 1 value per channel when training, got input size {x.shape}")
+                raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(x.shape)}")
             mean = x.mean(dims, keepdim=True)
             var = x.var(dims, keepdim=True, unbiased=False)
             out = (x - mean) / (var + self.eps).sqrt()

@@ -51,7 +51,7 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            data = np.empty((0,), dtype=backend.DEFAULT_FLOAT)
+            data = np.empty((0,), dtype=backend.default_float())
         array = data.data if isinstance(data, Tensor) else _to_array(data)
         # Shares the array (and its version counter) with the tensor it wraps.
         counter = data._version_counter if isinstance(data, Tensor) else None
@@ -384,7 +384,7 @@ class Module:
             if key in state_dict:
                 shape = tuple(_as_array(state_dict[key]).shape)
                 if shape != target.shape:
-                    mismatched.append((key, target.shape, shape))
+                    mismatched.append((key, tuple(target.shape), shape))
         problems = []
         if strict and missing:
             problems.append("missing keys: " + ", ".join(missing))

@@ -153,7 +153,7 @@ class Optimizer:
                 if tuple(array.shape) != p.shape:
                     raise ValueError(
                         f"loaded optimizer state {name!r} of parameter {index} has shape "
-                        f"{tuple(array.shape)}, but the parameter has shape {p.shape}"
+                        f"{tuple(array.shape)}, but the parameter has shape {tuple(p.shape)}"
                     )
                 entry[name] = backend.to_device(array, p.device).astype(p.dtype, copy=True)
             new_state[p] = entry
