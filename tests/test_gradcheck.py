@@ -89,7 +89,7 @@ def _change_in_place(t):
     with nt.no_grad():
         if t.dtype == nt.bool:
             t[...] = ~t.data
-        elif t.dtype.kind in "iu":
+        elif not t.dtype.is_floating_point:
             t[...] = t.data.max() - t.data
         else:
             t.mul_(1.5).add_(0.25)
