@@ -28,11 +28,11 @@ from .backend import (  # noqa: E402
 )
 from . import cuda  # noqa: E402
 from .functions import (  # noqa: E402
-    abs, absolute, add, allclose, argmax, argmin, cat, chunk, clamp, clip, concat, concatenate, div,
-    divide, dot, equal, exp, flatten, is_floating_point, is_tensor, isclose, log, log_softmax,
+    abs, absolute, add, allclose, argmax, argmin, bmm, cat, chunk, clamp, clip, concat, concatenate,
+    cos, cumprod, cumsum, div, divide, dot, equal, exp, flatten, is_floating_point, is_tensor, isclose, log, log_softmax,
     logsumexp, matmul, max, maximum, mean, min, minimum, mm, mul, multiply, mv, neg, negative,
-    norm, normal, numel, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze,
-    stack, std, sub, subtract, sum, swapaxes, t, tanh, transpose, true_divide, unsqueeze, var, where,
+    norm, normal, numel, permute, pow, prod, relu, reshape, sigmoid, sin, softmax, split, sqrt, squeeze,
+    stack, std, sub, subtract, sum, swapaxes, t, tan, tanh, transpose, true_divide, unsqueeze, var, where,
 )
 from . import nn, optim  # noqa: E402
 from . import utils  # noqa: E402

@@ -184,7 +184,7 @@ def _method(name, has_out=True):
 # Function forms of methods; those PyTorch gives out= take it here too.
 for _name in (
     "neg exp log sqrt abs tanh sigmoid clamp clip sum mean var std logsumexp norm matmul mm mv dot "
-    "argmax argmin"
+    "argmax argmin prod cumsum cumprod sin cos tan bmm"
 ).split():
     globals()[_name] = _method(_name)
 for _name in (

@@ -256,6 +256,23 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
+    # new tensors with this tensor's dtype and device (as PyTorch's new_*)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
     def clone(self, *, memory_format=None):
         return E.Clone.apply(self)
 
@@ -405,6 +422,14 @@ class Tensor:
             raise RuntimeError(f"mv needs a 2-D and a 1-D tensor, got shapes {tuple(self.shape)} and {tuple(vec.shape)}")
         return self @ vec
 
+    def bmm(self, other):
+        if self.ndim != 3 or other.ndim != 3 or self.shape[0] != other.shape[0]:
+            raise RuntimeError(
+                f"bmm needs two 3-D tensors with the same batch size, got shapes {tuple(self.shape)} "
+                f"and {tuple(other.shape)}"
+            )
+        return self @ other
+
     def dot(self, other):
         if self.ndim != 1 or other.ndim != 1:
             raise RuntimeError(f"dot needs two 1-D tensors, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
@@ -421,6 +446,15 @@ class Tensor:
 
     def tanh(self):
         return E.Tanh.apply(self)
+
+    def sin(self):
+        return E.Sin.apply(self)
+
+    def cos(self):
+        return E.Cos.apply(self)
+
+    def tan(self):
+        return E.Tan.apply(self)
 
     def sigmoid(self):
         return E.Sigmoid.apply(self)
@@ -477,11 +511,32 @@ class Tensor:
     def __or__(self, other):
         return self._compare(other, lambda a, b: a | b)
 
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _dim_aliases(dim, keepdim, axis, keepdims)
         return Tensor._make(_arg_reduce(self.data, "argmax", dim, keepdim), False, None)
 
-    def argmin(self, dim=None, keepdim=False):
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _dim_aliases(dim, keepdim, axis, keepdims)
         return Tensor._make(_arg_reduce(self.data, "argmin", dim, keepdim), False, None)
+
+    def nonzero(self, *, as_tuple=False):
+        """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one
+        index tensor per dimension with ``as_tuple=True``."""
+        xp = get_array_module(self.data)
+        found = xp.nonzero(self.data) if self.ndim else xp.nonzero(self.data.reshape(1))
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(backend.int64), False, None) for i in found)
+        return Tensor._make(xp.stack(found, axis=1).astype(backend.int64), False, None)
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is True, this tensor elsewhere (differentiable in self)."""
+        return _functions.where(mask, value, self)
+
+    def masked_fill_(self, mask, value):
+        mask = require_tensor(mask, "mask")
+        with _autograd.no_grad():
+            filled = self.masked_fill(mask, value)
+        return self._inplace(filled, _np_fill, lambda t, f: t.masked_fill(mask, value))
 
     def any(self):
         return Tensor._make(self.data.any(), False, None)
@@ -494,41 +549,64 @@ class Tensor:
 
     # ------------------------------------------------------------------ reductions
 
-    def sum(self, dim=None, keepdim=False):
-        return R.Sum.apply(self, dim=dim, keepdim=keepdim)
+    # ``axis=`` / ``keepdims=`` are accepted for ``dim=`` / ``keepdim=`` (as PyTorch does)
 
-    def mean(self, dim=None, keepdim=False):
-        return R.Mean.apply(self, dim=dim, keepdim=keepdim)
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        dim, keepdim = _dim_aliases(dim, keepdim, axis, keepdims)
+        source = self if dtype is None else self.to(dtype)
+        return R.Sum.apply(source, dim=dim, keepdim=keepdim)
 
-    def max(self, dim=None, keepdim=False):
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        dim, keepdim = _dim_aliases(dim, keepdim, axis, keepdims)
+        source = self if dtype is None else self.to(dtype)
+        return R.Mean.apply(source, dim=dim, keepdim=keepdim)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        dim, keepdim = _dim_aliases(dim, keepdim, axis, keepdims)
+        source = self if dtype is None else self.to(dtype)
+        return R.Prod.apply(source, dim=dim, keepdim=keepdim)
+
+    def cumsum(self, dim=None, *, dtype=None, axis=None):
+        dim, _ = _dim_aliases(dim, False, axis, None, required=True)
+        return R.CumSum.apply(self if dtype is None else self.to(dtype), dim=dim)
+
+    def cumprod(self, dim=None, *, dtype=None, axis=None):
+        dim, _ = _dim_aliases(dim, False, axis, None, required=True)
+        return R.CumProd.apply(self if dtype is None else self.to(dtype), dim=dim)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Without ``dim``: the maximum. With ``dim``: ``(values, indices)`` like torch.max."""
         if isinstance(dim, Tensor):
             return self.maximum(dim)
+        dim, keepdim = _dim_aliases(dim, keepdim, axis, keepdims)
         values = R.Max.apply(self, dim=dim, keepdim=keepdim)
         if dim is None:
             return values
         return MaxResult(values, self.argmax(dim, keepdim))
 
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if isinstance(dim, Tensor):
             return self.minimum(dim)
+        dim, keepdim = _dim_aliases(dim, keepdim, axis, keepdims)
         values = R.Min.apply(self, dim=dim, keepdim=keepdim)
         if dim is None:
             return values
         return MinResult(values, self.argmin(dim, keepdim))
 
-    def var(self, dim=None, keepdim=False, unbiased=True, correction=None):
+    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        dim, keepdim = _dim_aliases(dim, keepdim, axis, keepdims)
         ddof = int(unbiased) if correction is None else correction
         return R.Var.apply(self, dim=dim, keepdim=keepdim, ddof=ddof)
 
-    def std(self, dim=None, keepdim=False, unbiased=True, correction=None):
-        return self.var(dim, keepdim, unbiased, correction).sqrt()
+    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
 
     def logsumexp(self, dim, keepdim=False):
         return R.LogSumExp.apply(self, dim=dim, keepdim=keepdim)
 
-    def norm(self, p=2, dim=None, keepdim=False):
-        return R.Norm.apply(self, p=p, dim=dim, keepdim=keepdim)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        source = self if dtype is None else self.to(dtype)
+        return R.Norm.apply(source, p=2 if p in ("fro", None) else p, dim=dim, keepdim=keepdim)
 
     def softmax(self, dim):
         return N.Softmax.apply(self, dim=dim)
@@ -584,6 +662,14 @@ class Tensor:
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.ndim}")
         return self.T
+
+    def t_(self):
+        """Transpose in place (a 2-D tensor becomes its transpose)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, got {self.ndim}")
+        if self.requires_grad and _autograd.is_grad_enabled():
+            raise RuntimeError("t_() on a tensor that requires grad: use t() (out of place)")
+        return self.set_(Tensor._make(get_array_module(self.data).ascontiguousarray(self.data.T), False, None))
 
     def expand(self, *shape):
         shape = _shape_arg(shape)
@@ -795,6 +881,22 @@ def require_tensor(value, what="input"):
     name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
     hint = " (wrap it: nettrain.from_numpy(array) or nettrain.tensor(array))" if hasattr(value, "__array__") else ""
     raise TypeError(f"{what} must be a Tensor, not {name}{hint}")
+
+
+def _dim_aliases(dim, keepdim, axis, keepdims, required=False):
+    """``dim``/``keepdim`` from either spelling (PyTorch takes NumPy's
+    ``axis``/``keepdims`` too)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("pass dim= or axis=, not both")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if required and dim is None:
+        raise TypeError("missing the dim argument (dim=...)")
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return dim, keepdim
 
 
 def _check_dim(dim, ndim):
@@ -1038,3 +1140,4 @@ from .ops import nn as N  # noqa: E402
 from .ops import reduce as R  # noqa: E402
 from .ops import shape as S  # noqa: E402
 from .ops.elementwise import Cast, Copy  # noqa: E402
+from . import functions as _functions  # noqa: E402

@@ -139,6 +139,43 @@ class Sqrt(Function):
         return grad / (2 * out)
 
 
+class Sin(Function):
+    single_input = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).sin(x)
+
+    def backward(self, grad):
+        (x,) = self.saved
+        return grad * get_array_module(x).cos(x)
+
+
+class Cos(Function):
+    single_input = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).cos(x)
+
+    def backward(self, grad):
+        (x,) = self.saved
+        return -grad * get_array_module(x).sin(x)
+
+
+class Tan(Function):
+    single_input = True
+
+    def forward(self, x):
+        out = get_array_module(x).tan(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad * (1 + out * out)
+
+
 class Abs(Function):
     single_input = True
 

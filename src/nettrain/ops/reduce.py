@@ -175,3 +175,79 @@ class Norm(_Reduction):
         if p == 2:
             return grad * x / safe
         return grad * xp.sign(x) * abs(x) ** (p - 1) / safe ** (p - 1)
+
+
+class Prod(_Reduction):
+    """The product over ``dim``; the gradient of each factor is the product of
+    the others (computed without dividing, so zeros are handled)."""
+
+    def forward(self, x, dim=None, keepdim=False):
+        axes = self._setup(x, dim, keepdim)
+        self.save_for_backward(x)
+        return x.prod(axis=axes, keepdims=keepdim)
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        (x,) = self.saved
+        # move the reduced axes to the end and flatten them into one
+        kept = [a for a in range(x.ndim) if a not in self.axes]
+        moved = x.transpose(kept + list(self.axes)).reshape([x.shape[a] for a in kept] + [-1])
+        ones = xp.ones_like(moved[..., :1])
+        before = xp.cumprod(xp.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
+        after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(moved, -1)[..., :-1]], axis=-1), axis=-1), -1)
+        others = (before * after).reshape([x.shape[a] for a in kept] + [x.shape[a] for a in self.axes])
+        others = others.transpose(_inverse(kept + list(self.axes)))
+        return self._expand(grad) * others
+
+
+def _inverse(permutation):
+    inverse = [0] * len(permutation)
+    for i, p in enumerate(permutation):
+        inverse[p] = i
+    return inverse
+
+
+class CumSum(Function):
+    """Running sum along ``dim``; its backward is the reversed running sum."""
+
+    single_input = True
+
+    def forward(self, x, dim):
+        self.axis = _axes(dim, x.ndim)[0] if x.ndim else None
+        return get_array_module(x).cumsum(x, axis=self.axis).reshape(x.shape)
+
+    def backward(self, grad):
+        if self.axis is None:
+            return grad
+        xp = get_array_module(grad)
+        return xp.flip(xp.cumsum(xp.flip(grad, self.axis), axis=self.axis), self.axis)
+
+
+class CumProd(Function):
+    """Running product along ``dim``. Backward: for each i, the sum over
+    j >= i of grad_j * (product of x_0..x_j without x_i), computed without
+    dividing by x_i so zeros are exact."""
+
+    single_input = True
+
+    def forward(self, x, dim):
+        self.axis = _axes(dim, x.ndim)[0] if x.ndim else None
+        self.save_for_backward(x)
+        return get_array_module(x).cumprod(x, axis=self.axis).reshape(x.shape)
+
+    def backward(self, grad):
+        if self.axis is None:
+            return grad
+        xp = get_array_module(grad)
+        (x,) = self.saved
+        x_m = xp.moveaxis(x, self.axis, -1)
+        g_m = xp.moveaxis(grad, self.axis, -1)
+        n = x_m.shape[-1]
+        out = xp.empty_like(x_m)
+        # O(n^2) in the length of dim, which is short in practice (tutorial sizes)
+        for i in range(n):
+            before = xp.prod(x_m[..., :i], axis=-1, keepdims=True)
+            after = xp.cumprod(x_m[..., i + 1:], axis=-1)
+            partial = xp.concatenate([xp.ones_like(before), after], axis=-1) * before
+            out[..., i] = (g_m[..., i:] * partial).sum(axis=-1)
+        return xp.moveaxis(out, -1, self.axis)
