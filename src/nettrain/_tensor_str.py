@@ -210,7 +210,7 @@ def tensor_repr(t) -> str:
     """``repr(t)`` / ``str(t)``, as PyTorch prints it."""
     # nettrain's own tensor types (Tensor, nn.Parameter) print as "tensor(",
     # a user's subclass under its own name, as in PyTorch
-    own_type = type(t).__module__.startswith("nettrain.")
+    own_type = type(t).__module__.split(".")[0] == "nettrain"
     prefix = "tensor(" if own_type else f"{type(t).__name__}("
     indent = len(prefix)
     suffixes = []

@@ -34,6 +34,7 @@ class VersionCounter:
 
 
 class Tensor:
+    __module__ = "nettrain"  # prints as <class 'nettrain.Tensor'>, as torch.Tensor does
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version_counter", "__weakref__")
     # NumPy must leave ``ndarray + Tensor`` to Tensor.__radd__.
     __array_priority__ = 1000
@@ -1033,6 +1034,15 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array, False, None)
 
 
+def _sizes(shape, size):
+    """The shape of a creation call: ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
+    if size is not None:
+        if shape:
+            raise TypeError("pass the sizes either positionally or as size=, not both")
+        return (tuple(size) if isinstance(size, (tuple, list)) else (size,),)
+    return shape
+
+
 def _create(fill, shape, dtype, device, requires_grad, default=None):
     dtype = backend.as_dtype(dtype) or default or backend.default_float()
     xp = backend.array_module_for(device or "cpu")
@@ -1047,16 +1057,16 @@ def _create(fill, shape, dtype, device, requires_grad, default=None):
     return t
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad=False):
-    return _create(lambda xp, s, d: xp.zeros(s, d), shape, dtype, device, requires_grad)
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _create(lambda xp, s, d: xp.zeros(s, d), _sizes(shape, size), dtype, device, requires_grad)
 
 
-def ones(*shape, dtype=None, device=None, requires_grad=False):
-    return _create(lambda xp, s, d: xp.ones(s, d), shape, dtype, device, requires_grad)
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _create(lambda xp, s, d: xp.ones(s, d), _sizes(shape, size), dtype, device, requires_grad)
 
 
-def empty(*shape, dtype=None, device=None, requires_grad=False):
-    return _create(lambda xp, s, d: xp.empty(s, d), shape, dtype, device, requires_grad)
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _create(lambda xp, s, d: xp.empty(s, d), _sizes(shape, size), dtype, device, requires_grad)
 
 
 def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
@@ -1087,14 +1097,14 @@ def _random(sample, shape, dtype, device, requires_grad, default=None):
     return _create(lambda xp, s, d: sample(generator, s).astype(d, copy=False), shape, dtype, device, requires_grad, default)
 
 
-def rand(*shape, dtype=None, device=None, requires_grad=False):
+def rand(*shape, size=None, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1), from the seeded generator (see ``manual_seed``)."""
-    return _random(backend.uniform, shape, dtype, device, requires_grad)
+    return _random(backend.uniform, _sizes(shape, size), dtype, device, requires_grad)
 
 
-def randn(*shape, dtype=None, device=None, requires_grad=False):
+def randn(*shape, size=None, dtype=None, device=None, requires_grad=False):
     """Standard normal, from the seeded generator (see ``manual_seed``)."""
-    return _random(lambda g, s: g.standard_normal(s), shape, dtype, device, requires_grad)
+    return _random(lambda g, s: g.standard_normal(s), _sizes(shape, size), dtype, device, requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):
