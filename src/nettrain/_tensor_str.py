@@ -239,57 +239,5 @@ def tensor_repr(t) -> str:
 
 
 def grad_fn_name(node) -> str:
-    """PyTorch's name of a graph node (``MulBackward0``)."""
-    name = node.name
-    name = name() if callable(name) else name
-    if name[-1:].isdigit():
-        return name  # the engine already gives PyTorch's name
-    return _pytorch_node_name(node)
-
-
-# Until the engine names its nodes as PyTorch does (Function.name()), the
-# PyTorch name of each node type lives here, and only here.
-_SAME_NAME = {
-    "Add", "Sub", "Mul", "Div", "Neg", "Exp", "Log", "Sqrt", "Abs", "Tanh", "Sigmoid", "Relu",
-    "Maximum", "Minimum", "Where", "Clone", "Sin", "Cos", "Tan", "Permute", "Expand", "Cat",
-    "Stack", "Var", "Softmax", "LogSoftmax", "Fill",
-}
-_RENAMED = {
-    "PowScalar": "PowBackward0", "Pow": "PowBackward1", "Clamp": "ClampBackward1",
-    "Cast": "ToCopyBackward0", "Copy": "ToCopyBackward0", "Reshape": "ViewBackward0",
-    "LogSumExp": "LogsumexpBackward0", "Norm": "LinalgVectorNormBackward0",
-    "CumSum": "CumsumBackward0", "CumProd": "CumprodBackward0", "CrossEntropy": "NllLossBackward0",
-    "NLLLoss": "NllLossBackward0", "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0",
-    "Conv2d": "ConvolutionBackward0", "MaxPool2d": "MaxPool2DWithIndicesBackward0",
-    "AvgPool2d": "AvgPool2DBackward0",
-}
-# reductions: PyTorch's overload 0 reduces everything, 1 takes dim (max/min the other way round)
-_REDUCTIONS = {"Sum": ("SumBackward0", "SumBackward1"), "Mean": ("MeanBackward0", "MeanBackward1"),
-               "Prod": ("ProdBackward0", "ProdBackward1"), "Max": ("MaxBackward1", "MaxBackward0"),
-               "Min": ("MinBackward1", "MinBackward0")}
-
-
-def _pytorch_node_name(node) -> str:
-    kind = type(node).__name__
-    shapes = getattr(node, "input_shapes", None) or ()
-    if kind in _SAME_NAME:
-        return f"{kind}Backward0"
-    if kind in _RENAMED:
-        return _RENAMED[kind]
-    if kind in _REDUCTIONS:
-        whole, by_dim = _REDUCTIONS[kind]
-        axes = node.__dict__.get("axes")
-        reduced_all = axes is None or (shapes and len(axes) == len(shapes[0]) and not node.__dict__.get("keepdim"))
-        return whole if reduced_all else by_dim
-    if kind == "MatMul" and len(shapes) == 2:
-        ranks = (len(shapes[0]), len(shapes[1]))
-        return {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}.get(ranks, "UnsafeViewBackward0")
-    if kind == "Linear":
-        return "AddmmBackward0" if len(shapes) == 3 and len(shapes[0]) == 2 else "MmBackward0"
-    if kind == "GetItem":
-        index = node.__dict__.get("index")
-        parts = index if isinstance(index, tuple) else (index,)
-        if any(hasattr(p, "shape") for p in parts):
-            return "IndexBackward0"
-        return "SelectBackward0" if all(isinstance(p, int) for p in parts) else "SliceBackward0"
-    return f"{kind}Backward0"
+    """PyTorch's name of a graph node (``MulBackward0``), as the engine gives it."""
+    return node.name()

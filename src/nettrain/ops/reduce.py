@@ -181,6 +181,8 @@ class Prod(_Reduction):
     """The product over ``dim``; the gradient of each factor is the product of
     the others (computed without dividing, so zeros are handled)."""
 
+    names_for_all_and_dim = ("ProdBackward0", "ProdBackward1")
+
     def forward(self, x, dim=None, keepdim=False):
         axes = self._setup(x, dim, keepdim)
         self.save_for_backward(x)
@@ -211,6 +213,7 @@ class CumSum(Function):
     """Running sum along ``dim``; its backward is the reversed running sum."""
 
     single_input = True
+    node_name = "CumsumBackward0"
 
     def forward(self, x, dim):
         self.axis = _axes(dim, x.ndim)[0] if x.ndim else None
@@ -229,6 +232,7 @@ class CumProd(Function):
     dividing by x_i so zeros are exact."""
 
     single_input = True
+    node_name = "CumprodBackward0"
 
     def forward(self, x, dim):
         self.axis = _axes(dim, x.ndim)[0] if x.ndim else None
