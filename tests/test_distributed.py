@@ -273,14 +273,14 @@ def assert_close(a: dict, b: dict, rel):
 
 @pytest.fixture(scope="module")
 def straight_runs(tmp_path_factory):
-    """The same 3-epoch run as 1, 2 (twice) and 4 processes."""
+    """The same 2-epoch run (60 steps) as 1, 2 (twice) and 4 processes."""
     mpiexec = shutil.which("mpiexec", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     if mpiexec is None or importlib.util.find_spec("mpi4py") is None:
         pytest.skip('needs mpi4py and mpiexec: pip install -e ".[mpi]"')
     runs = {}
     for label, n in (("1", 1), ("2", 2), ("2 again", 2), ("4", 4)):
         folder = tmp_path_factory.mktemp(f"runs-{n}")
-        done = train(mpiexec, n, folder, "--epochs", 3)
+        done = train(mpiexec, n, folder, "--epochs", 2)
         assert done.returncode == 0, done.stderr
         runs[label] = (the_run(folder), done)
     return runs
@@ -368,10 +368,10 @@ def test_sigint_to_mpiexec_then_resume_with_2_and_with_1_process(mpiexec, straig
     `last` and the resume command; resuming with 2 processes ends
     bit-identical to the straight 2-process run, with 1 process equal to it
     to float summation order."""
-    command = [mpiexec, "-n", "2", sys.executable, *TRAIN, *SMALL, "--runs-dir", str(tmp_path / "runs"), "--epochs", "3"]
+    command = [mpiexec, "-n", "2", sys.executable, *TRAIN, *SMALL, "--runs-dir", str(tmp_path / "runs"), "--epochs", "2"]
     launcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=mpi_env())
     for line in launcher.stdout:
-        if "epoch 2 step 10/30" in line:
+        if "epoch 2 step 5/30" in line:
             launcher.send_signal(signal.SIGINT)
             break
     out, err = launcher.communicate(timeout=60)
@@ -379,9 +379,9 @@ def test_sigint_to_mpiexec_then_resume_with_2_and_with_1_process(mpiexec, straig
     folder = the_run(tmp_path / "runs")
     assert "resume with:" in err and f"mpiexec -n 2 nettrain train {folder / 'config.yaml'} --resume" in err
     stopped = records(folder, "stopped")
-    assert len(stopped) == 1 and stopped[0]["step"] < 90 and stopped[0]["resume"].startswith("mpiexec -n 2 nettrain")
+    assert len(stopped) == 1 and stopped[0]["step"] < 60 and stopped[0]["resume"].startswith("mpiexec -n 2 nettrain")
     code, listing, _ = run_cli(["runs", "--runs-dir", tmp_path / "runs"], capsys)
-    assert code in (0, None) and re.search(r"│ \d/3\s*│ 2\s*│", listing), listing  # epochs done, processes
+    assert code in (0, None) and re.search(r"│ 1/2\s*│ 2\s*│", listing), listing  # epochs done, processes
 
     from nettrain.checkpoint import read_checkpoint
     assert read_checkpoint(folder / "checkpoints" / "last.npz")["world_size"] == 2
@@ -389,14 +389,14 @@ def test_sigint_to_mpiexec_then_resume_with_2_and_with_1_process(mpiexec, straig
     shutil.copytree(folder, copy)
     straight = straight_runs["2"][0]
 
-    done = train(mpiexec, 2, tmp_path / "unused", "--resume", folder / "checkpoints" / "last.npz", "--epochs", 3)
+    done = train(mpiexec, 2, tmp_path / "unused", "--resume", folder / "checkpoints" / "last.npz", "--epochs", 2)
     assert done.returncode == 0, done.stderr
     final, expected = records(folder, "final")[-1], records(straight, "final")[-1]
     assert final == expected
     a, b = parameters(folder / "checkpoints" / "last.npz"), parameters(straight / "checkpoints" / "last.npz")
     assert all(np.array_equal(a[k], b[k]) for k in a)
 
-    done = train(mpiexec, 1, tmp_path / "unused", "--resume", copy / "checkpoints" / "last.npz", "--epochs", 3)
+    done = train(mpiexec, 1, tmp_path / "unused", "--resume", copy / "checkpoints" / "last.npz", "--epochs", 2)
     assert done.returncode == 0, done.stderr
     assert "written by 2 process(es), continued by 1" in done.stdout
     final = records(copy, "final")[-1]
