@@ -422,3 +422,17 @@ def test_workers_mistakes(tmp_path, capsys, monkeypatch):
     code, _, err = run_cli(["train", *SMALL, "--runs-dir", tmp_path, "--workers", "2"], capsys)
     assert code == 2 and "already started by" in err and "drop --workers" in err
     assert not any(tmp_path.iterdir())
+
+
+def test_batchnorm_models_are_refused_with_a_reason():
+    from nettrain.distributed import DataParallel
+    from nettrain.errors import UsageError
+
+    class TwoRanks:
+        rank, size, local_rank = 0, 2, 0
+
+    model = nt.nn.Sequential(nt.nn.Linear(4, 8), nt.nn.BatchNorm1d(8), nt.nn.Linear(8, 2))
+    with pytest.raises(UsageError, match="BatchNorm.*1/2 of each batch.*one process"):
+        DataParallel(TwoRanks()).check_model(model)
+    DataParallel(TwoRanks()).check_model(nt.models.MLP(4, hidden=[8], out_features=2))
+    SingleProcess().check_model(model)
