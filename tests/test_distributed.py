@@ -436,3 +436,20 @@ def test_batchnorm_models_are_refused_with_a_reason():
         DataParallel(TwoRanks()).check_model(model)
     DataParallel(TwoRanks()).check_model(nt.models.MLP(4, hidden=[8], out_features=2))
     SingleProcess().check_model(model)
+
+
+@pytest.mark.mpi
+def test_sigterm_to_mpiexec_stops_every_rank_after_the_same_step(mpiexec, tmp_path):
+    command = [mpiexec, "-n", "2", sys.executable, *TRAIN, *SMALL, "--runs-dir", str(tmp_path), "--epochs", "2"]
+    launcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=mpi_env())
+    for line in launcher.stdout:
+        if "epoch 1 step 10/30" in line:
+            launcher.send_signal(signal.SIGTERM)
+            break
+    _, err = launcher.communicate(timeout=60)
+    assert launcher.returncode == 143, err
+    assert err.count("SIGTERM: stopped after step") == 1 and "mpiexec -n 2 nettrain train" in err
+    from nettrain.checkpoint import read_checkpoint
+
+    state = read_checkpoint(the_run(tmp_path) / "checkpoints" / "last.npz")
+    assert state["world_size"] == 2 and 10 <= state["step"] < 60
