@@ -240,7 +240,7 @@ LAYOUT = _Record({
     "epoch": COUNT,
     "step": COUNT,
     "progress": _Record({"loss_sum": _Number(), "count": COUNT, "correct": COUNT, "abs_err": _Number(),
-                         "steps": COUNT, "seconds": _Number()}),
+                         "steps": COUNT, "seconds": _Number(), "lr": _Nullable(_Number())}, optional=("lr",)),
     "loader": _Record({"epoch": COUNT, "position": COUNT, "seed": COUNT, "shuffle": _Bool(),
                        "batch_size": _Int(ge=1), "drop_last": _Bool(), "num_samples": _Int(ge=1)}),
     "rng": _Record({"seed": COUNT, "cpu": _Record({
@@ -248,11 +248,13 @@ LAYOUT = _Record({
         "has_uint32": COUNT, "uinteger": COUNT}),
         "cuda": _MapOf(str, COUNT)}, optional=("cuda",)),  # draws per GPU (backend.CudaGenerator)
     "best": _Nullable(_Record({"metric": _Str(), "value": _Number(), "epoch": COUNT})),
+    "early_stopping": _Nullable(_Record({"best": _Nullable(_Number()), "best_epoch": _Nullable(COUNT),
+                                         "waited": COUNT})),
     "metrics": _ListOf(_MapOf(str, _Plain())),
     "config": _MapOf(str, _Plain()),
     "data": _Record({"name": _Str(), "transform_state": _MapOf(str, _Plain())}),
     "world_size": _Int(ge=1),  # processes that trained it (distributed/); older checkpoints: 1
-}, optional=("world_size",))
+}, optional=("world_size", "early_stopping"))
 
 
 def _consistency(layout):

@@ -38,6 +38,7 @@ HOMES = {
     "loss": "nettrain.nn.losses",
     "optimizer": "nettrain.optim",
     "scheduler": "nettrain.optim.lr_scheduler",
+    "augmentation": "nettrain.data.augment",
 }
 
 _TABLE: dict[str, dict[str, Entry]] = {kind: {} for kind in HOMES}

@@ -94,13 +94,18 @@ class PlainReport:
     def step(self, step: int, metrics: dict):
         """``step`` counts from 1 within the epoch."""
         if step % self.log_every == 0 or step == self.steps:
+            lr = f"  lr {metrics['lr']:.3g}" if "lr" in metrics else ""
             self._print(
-                f"  epoch {self.epoch} step {step}/{self.steps}  loss {metrics['loss']:.4f}  "
+                f"  epoch {self.epoch} step {step}/{self.steps}  loss {metrics['loss']:.4f}{lr}  "
                 f"{metrics.get('samples_per_s', 0):,.0f} samples/s"
             )
 
     def epoch_finished(self, row: dict):
         self._print(format_row(row, self.columns))
+
+    def note(self, text: str):
+        """A line between the table's rows: something the loop decided (early stopping)."""
+        self._print(text)
 
     def close(self):
         pass
@@ -138,15 +143,16 @@ class TerminalReport(PlainReport):
         super().epoch_started(epoch, steps, start_step)
         self.progress = Progress(
             TextColumn(f"epoch {epoch}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} samples/s"),
+            TextColumn("loss {task.fields[loss]}"), TextColumn("lr {task.fields[lr]}"),
+            TextColumn("{task.fields[rate]} samples/s"),
             TimeRemainingColumn(), console=self.console, transient=True,
         )
-        self.task = self.progress.add_task("train", total=steps, completed=start_step, loss="-", rate="-")
+        self.task = self.progress.add_task("train", total=steps, completed=start_step, loss="-", lr="-", rate="-")
         self.progress.start()
 
     def step(self, step: int, metrics: dict):
         self.progress.update(
-            self.task, completed=step, loss=f"{metrics['loss']:.4f}",
+            self.task, completed=step, loss=f"{metrics['loss']:.4f}", lr=f"{metrics.get('lr', 0):.3g}",
             rate=f"{metrics.get('samples_per_s', 0):,.0f}",
         )
 

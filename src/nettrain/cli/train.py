@@ -34,6 +34,8 @@ def train_command(
         help="Train as N processes on this machine: re-launches itself under the environment's mpiexec "
              "(the mpi extra); the same as mpiexec -n N nettrain train ...",
     ),
+    fast_dev_run: bool = typer.Option(False, "--fast-dev-run", help="One batch of each split, one epoch: "
+                                      "every part of a run exercised, nothing kept."),
 ):
     """Train the model a config describes; write a run folder with metrics and checkpoints.
 
@@ -49,7 +51,12 @@ def train_command(
         nettrain train runs/lenet-20261123-101500/config.yaml --resume runs/lenet-20261123-101500/checkpoints/last.npz
 
         mpiexec -n 2 nettrain train configs/lenet.yaml
+
+        nettrain train configs/lenet.yaml --fast-dev-run
     """
+    if fast_dev_run:
+        _fast_dev_run(config, set_, device, resume, workers)
+        return
     if workers is not None and workers != 1:
         from ..distributed.launcher import relaunch_command
 
@@ -60,6 +67,28 @@ def train_command(
     parallel = connect()  # one process, unless an MPI launcher started several
     with parallel.failures_abort():
         _train(parallel, config, set_, device, resume, name, runs_dir, epochs)
+
+
+def _fast_dev_run(config, set_, device, resume, workers):
+    """Lightning's fast_dev_run: the whole run (build, train, evaluate, checkpoint,
+    final test) on one batch of each split, in a folder removed afterwards."""
+    import shutil
+    import tempfile
+
+    from ..distributed.parallel import SingleProcess
+
+    if resume is not None:
+        raise UsageError("--fast-dev-run starts a throw-away run; it cannot be combined with --resume")
+    if workers not in (None, 1):
+        raise UsageError("--fast-dev-run runs in one process; drop --workers")
+    scratch = Path(tempfile.mkdtemp(prefix="nettrain-fast-dev-run-"))
+    overrides = [*(set_ or []), "train.limit_batches=1", "train.overfit_batches=null"]
+    try:
+        _train(SingleProcess(), config, overrides, device, None, None, scratch, 1, keep=False)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    console.print("fast-dev-run: one batch of each split went through training, evaluation and a "
+                  "checkpoint; nothing was kept", highlight=False)
 
 
 def _arguments_without(ctx: typer.Context, dropped: str) -> list[str]:
@@ -80,7 +109,8 @@ def _arguments_without(ctx: typer.Context, dropped: str) -> list[str]:
     return arguments
 
 
-def _train(parallel, config, set_, device, resume, name, runs_dir, epochs):
+def _train(parallel, config, set_, device, resume, name, runs_dir, epochs, keep=True):
+    """One training session; ``keep=False`` (a fast-dev-run) prints no paths of files about to be removed."""
     from ..checkpoint import open_checkpoint
     from ..config import load_config
     from ..memory_estimate import check_fits_memory
@@ -196,6 +226,8 @@ def _fit(parallel, trainer, run, report, components, settings, resume, state, St
     summary = f"test loss {final[f'{split}_loss']:.4f}"
     summary += f", test MAE {final[f'{split}_mae']:.4f}" if f"{split}_mae" in final else f", test accuracy {final[f'{split}_acc']:.2%}"
     console.print(f"done: {summary}", highlight=False)
+    if not keep:
+        return
     console.print(f"checkpoints: {run.last} (last), {run.best} (best)", highlight=False)
     console.print(f"evaluate with: nettrain eval --checkpoint {run.best if run.best.exists() else run.last}", highlight=False)
 
@@ -397,7 +429,7 @@ def runs_command(
         best = _best_metric(epochs)
         last = records[-1] if records else {}
         if last.get("kind") == "final":
-            status = "finished"
+            status = f"early stop @{last['epoch']}" if "early_stop" in last else "finished"
         elif last.get("kind") == "stopped":
             status = "stopped: " + last.get("reason", "")[:40]
         else:

@@ -21,11 +21,67 @@ def _fill_derived_defaults(cfg: Config, where: Where) -> Config:
     """Defaults that depend on other keys or on the file."""
     if cfg.name is None:
         cfg.name = _default_name(where.source)
-    if cfg.scheduler is not None:  # a schedule's length defaults to the run's (cosine's T_max)
-        for f in dataclasses.fields(cfg.scheduler.options):
-            if f.metadata["default_doc"] == "train.epochs" and getattr(cfg.scheduler.options, f.name) is None:
-                setattr(cfg.scheduler.options, f.name, cfg.train.epochs)
+    scheduler = cfg.scheduler
+    if scheduler is not None and scheduler.interval == "epoch":
+        # A schedule's length (cosine's T_max, onecycle's total_steps) defaults to the rest of the
+        # run after the warm-up; per-step schedules learn the run's length in steps from the data.
+        for f in dataclasses.fields(scheduler.options):
+            if f.metadata["default_doc"] == RUN_LENGTH and getattr(scheduler.options, f.name) is None:
+                setattr(scheduler.options, f.name, max(cfg.train.epochs - scheduler.warmup, 1))
+    stopping = cfg.train.early_stopping
+    if stopping is not None and stopping.mode is None:
+        stopping.mode = "max" if stopping.monitor.endswith("_acc") else "min"
+    _check_combinations(cfg, where)
     return cfg
+
+
+# The Derived(...) text of a schedule length that defaults to the rest of the run.
+RUN_LENGTH = "the rest of the run after the warm-up"
+
+
+
+def scheduler_warms_up_onecycle(cfg: Config) -> bool:
+    return cfg.scheduler is not None and cfg.scheduler.name == "onecycle" and cfg.scheduler.warmup > 0
+
+
+REGRESSION_DATASETS = ("linear", "cubic")
+IMAGE_DATASETS = ("mnist", "fashion-mnist")
+
+
+def _check_combinations(cfg: Config, where: Where):
+    """Keys that are each valid but do not go together."""
+    train = where.child("train")
+    stopping = cfg.train.early_stopping
+    if stopping is not None:
+        at = train.child("early_stopping").child("monitor")
+        split, _, metric = stopping.monitor.partition("_")
+        if split == "test":
+            at.fail(f"{stopping.monitor} would choose when to stop by the test data, which must stay unseen "
+                    f"until the end; monitor val_{metric} (with data.val_split) or train_{metric}")
+        if split == "val" and not cfg.data.val_split:
+            at.fail(f"{stopping.monitor} needs a validation split: set data.val_split (e.g. 0.1), "
+                    f"or monitor train_{metric}")
+        regression = cfg.data.dataset in REGRESSION_DATASETS
+        if metric == "acc" and regression:
+            at.fail(f"{cfg.data.dataset} is a regression data set: it has {split}_loss and {split}_mae, no accuracy")
+        if metric == "mae" and not regression:
+            at.fail(f"{cfg.data.dataset} is a classification data set: it has {split}_loss and {split}_acc, no MAE")
+    if scheduler_warms_up_onecycle(cfg):
+        where.child("scheduler").child("warmup").fail(
+            "onecycle rises from max_lr / div_factor on its own (pct_start); set warmup: 0")
+    if cfg.data.batch_size % cfg.train.accumulate:
+        train.child("accumulate").fail(
+            f"{cfg.train.accumulate} does not divide data.batch_size {cfg.data.batch_size}: each update sums "
+            f"accumulate micro-batches of equal size")
+    if cfg.train.limit_batches is not None and cfg.train.overfit_batches is not None:
+        train.child("overfit_batches").fail("cannot be combined with train.limit_batches; set one of them")
+    if cfg.data.augment:
+        at = where.child("data").child("augment")
+        if cfg.data.dataset not in IMAGE_DATASETS:
+            at.fail(f"augmentation works on images; {cfg.data.dataset} is not an image data set")
+        if "flatten" in cfg.data.transforms:
+            at.fail("augmentation works on (C, H, W) images; the flatten transform comes before it. "
+                    "Drop flatten from data.transforms (the mlp model flattens its input itself)")
 
 
 def _from_mapping(raw, where: Where) -> Config:

@@ -71,6 +71,11 @@ def schema_reference() -> str:
                 else:
                     lines += [f"- `{name}`: {text}" for name, text in zip(choice.names, choice.help)] + [""]
                 lines += _doc_table(option_fields, f"{f.name}.") if option_fields else ["No options of its own."]
+        for inner in own_fields(cls):  # a section inside a section (train.early_stopping)
+            inner_cls = _section_class(inner.metadata["check"])
+            if inner_cls is not None:
+                lines += ["", f"#### `{f.name}.{inner.name}`", "", inner_cls.__doc__.strip().splitlines()[0], ""]
+                lines += _doc_table(own_fields(inner_cls), f"{f.name}.{inner.name}.")
     return "\n".join(lines) + "\n"
 
 
@@ -86,4 +91,8 @@ def schema_keys() -> list[str]:
         if issubclass(cls, ChoiceSection):
             names += [n for choice in cls.choices() for n in field_names(choice.options)]
         keys += [f"{f.name}.{n}" for n in dict.fromkeys(names)]
+        for inner in own_fields(cls):
+            inner_cls = _section_class(inner.metadata["check"])
+            if inner_cls is not None:
+                keys += [f"{f.name}.{inner.name}.{n}" for n in field_names(inner_cls)]
     return keys

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from .checks import Boolean, Check, Either, Integer, ListOf, Nullable, Number, Text, quoted_list
+from .checks import Boolean, Check, Either, Integer, ListOf, Nullable, Number, OneOf, Text, quoted_list
 from .sections import (ChoiceSection, RegistryName, Section, choice_key, key, options_field, registry_choices,
                        to_plain)
 
@@ -49,6 +49,28 @@ class TransformItem(Check):
         self._wrong(value, where)
 
 
+class AugmentItem(Check):
+    """One registered augmentation as a one-key mapping: ``{random_shift: 2}``
+    (its first argument alone) or ``{random_affine: {degrees: 10, translate: 0.1}}``."""
+
+    def expected(self) -> str:
+        return (f"a one-key mapping naming one of {quoted_list(RegistryName('augmentation').names())}, "
+                "e.g. {random_shift: 2} or {random_erasing: {p: 0.5}}")
+
+    def __call__(self, value, where):
+        names = RegistryName("augmentation")
+        if isinstance(value, str) and value in names.names():
+            where.fail(f"{value} needs its arguments: write it as '- {{{value}: ...}}'")
+        if not (isinstance(value, dict) and len(value) == 1):
+            self._wrong(value, where)
+        [(name, args)] = value.items()
+        names(name, where.child(name))
+        options = _options_of("augmentation", name)
+        if not isinstance(args, dict):  # the shorthand: the first argument's value
+            args = {} if args is None else {dataclasses.fields(options)[0].name: args}
+        return {name: dataclasses.asdict(Section(options)(args, where.child(name)))}
+
+
 def _options_of(kind: str, name: str) -> type:
     return next(c.options for c in registry_choices(kind) if name in c.names)
 
@@ -68,6 +90,7 @@ class DataConfig(ChoiceSection):
         Either((Integer(ge=0), "a count of examples"), (Number(ge=0, lt=1), "a fraction of the training set")),
         "part of the training set held out for validation (0: none)", 0)
     transforms: list = key(ListOf(TransformItem()), "applied to the inputs in order", [])
+    augment: list = key(ListOf(AugmentItem()), "random changes to each training batch, in order (images only)", [])
     options: Any = options_field()
 
 
@@ -103,12 +126,27 @@ class OptimizerConfig(ChoiceSection):
 
 @dataclass
 class SchedulerConfig(ChoiceSection):
-    """Learning-rate schedule, stepped once per epoch (as torch.optim.lr_scheduler)."""
+    """Learning-rate schedule (as torch.optim.lr_scheduler), per epoch or per step, after an optional warm-up."""
 
     KIND: ClassVar[str] = "scheduler"
 
     name: str = choice_key("scheduler", "the schedule")
+    interval: str = key(OneOf(("epoch", "step")), "step the schedule after every epoch or every optimizer step",
+                        "epoch")
+    warmup: int = key(Integer(ge=0), "intervals of linear warm-up before the schedule (0: none)", 0)
+    warmup_start_factor: float = key(Number(gt=0, le=1), "share of the rate the warm-up starts from", 0.1)
     options: Any = options_field()
+
+
+@dataclass
+class EarlyStoppingConfig:
+    """Stop when the monitored metric stops improving (Keras' EarlyStopping), e.g. `{monitor: val_loss, patience: 3}`."""
+
+    monitor: str = key(Text("a metric such as val_loss, val_acc, val_mae, train_loss",
+                            r"(train|val|test)_(loss|acc|mae)"), "the metric watched after each evaluation")
+    patience: int = key(Integer(ge=1), "evaluations without improvement before stopping", 3)
+    min_delta: float = key(Number(ge=0), "smallest change that counts as an improvement", 0.0)
+    mode: str = key(Nullable(OneOf(("min", "max"))), "min or max is better (null: max for *_acc, else min)", None)
 
 
 @dataclass
@@ -122,6 +160,13 @@ class TrainConfig:
     l1: float = key(Number(ge=0), "L1 penalty: l1 * sum(|w|) over the weights is added to the loss", 0.0)
     checkpoint_every: int = key(Integer(ge=1), "epochs between checkpoints", 1)
     keep_last: int = key(Integer(ge=1), "epoch-stamped checkpoints kept besides last and best", 1)
+    early_stopping: Any = key(Nullable(Section(EarlyStoppingConfig)),
+                              "stop when a validation metric stops improving (null: never)", None)
+    accumulate: int = key(Integer(ge=1), "micro-batches of batch_size / accumulate summed into each update", 1)
+    limit_batches: int = key(Nullable(Integer(ge=1)), "train and evaluate on the first N batches of each split "
+                             "per epoch (a quick check; null: all)", None)
+    overfit_batches: int = key(Nullable(Integer(ge=1)), "train on the same N batches every epoch, unshuffled, "
+                               "and evaluate on them (null: off)", None)
 
 
 @dataclass
@@ -129,6 +174,8 @@ class OutputConfig:
     """Where runs are written."""
 
     runs_dir: str = key(Text(), "folder that holds one folder per run", "runs")
+    tensorboard: bool = key(Boolean(), "also write TensorBoard scalars to <run>/tensorboard (needs tensorboardX)",
+                            False)
 
 
 # A run name becomes a folder name: no separators, not "." or "..".

@@ -59,7 +59,8 @@ class DataBundle:
         return data
 
     def loader(self, split: str = "train", batch_size: int | None = None, shuffle: bool | None = None,
-               drop_last: bool = False, seed: int = 0, device="cpu") -> DataLoader:
+               drop_last: bool = False, seed: int = 0, device="cpu", augment=None,
+               max_batches: int | None = None) -> DataLoader:
         """A DataLoader over one split. ``shuffle`` defaults to True for train only;
         ``batch_size`` to the config's. Each split is copied to a device once per bundle."""
         x, y = self.split(split)
@@ -73,7 +74,7 @@ class DataBundle:
         return DataLoader(
             x, y, batch_size=self.batch_size if batch_size is None else batch_size,
             shuffle=(split == "train") if shuffle is None else shuffle,
-            drop_last=drop_last, seed=seed, device=device,
+            drop_last=drop_last, seed=seed, device=device, augment=augment, max_batches=max_batches,
         )
 
 

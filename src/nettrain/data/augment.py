@@ -25,10 +25,13 @@ Works on NumPy and CuPy arrays alike (``xp`` is the array's module).
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import numpy as np
 
 from ..backend import get_array_module
+from ..config.checks import Integer, ListOf, Nullable, Number
+from ..registry import register
 
 _GOLDEN = 0x9E3779B97F4A7C15
 
@@ -96,12 +99,13 @@ class _Sampler:
         return self.xp.take(self.flat, index).reshape(n, c, h, w)
 
 
+@register("augmentation", "random_shift", "move each image by whole pixels, up to `pixels` in x and y")
 class RandomShift:
     """Translate each image by whole pixels, up to ``pixels`` in each direction (exact: no interpolation)."""
 
     stream, draws = 1, 2
 
-    def __init__(self, pixels: int):
+    def __init__(self, pixels: Annotated[int, Integer(ge=1, le=8), "largest shift in pixels, in x and in y"]):
         self.pixels = int(pixels)
 
     def __call__(self, x, draw):
@@ -116,6 +120,7 @@ class RandomShift:
         return sampler.read(sampler.index(rows, cols))
 
 
+@register("augmentation", "random_affine", "rotate, shift and zoom each image (nearest neighbour)")
 class RandomAffine:
     """Rotate by up to ``degrees``, translate by up to ``translate`` of the
     size, scale by a factor in ``scale``, about the image centre; nearest-
@@ -123,7 +128,12 @@ class RandomAffine:
 
     stream, draws = 2, 4
 
-    def __init__(self, degrees: float = 0.0, translate: float = 0.0, scale=(1.0, 1.0)):
+    def __init__(
+        self,
+        degrees: Annotated[float, Number(ge=0, le=180), "largest rotation either way, in degrees"] = 0.0,
+        translate: Annotated[float, Number(ge=0, lt=0.5), "largest shift, as a share of the image size"] = 0.0,
+        scale: Annotated[tuple, ListOf(Number(gt=0, le=4), length=2), "smallest and largest zoom"] = (1.0, 1.0),
+    ):
         self.degrees, self.translate = float(degrees), float(translate)
         self.scale = (float(scale[0]), float(scale[1]))
 
@@ -150,15 +160,17 @@ class RandomAffine:
         return sampler.read(sampler.index(rows, cols))
 
 
+@register("augmentation", "random_rotation", "rotate each image by up to `degrees` either way")
 class RandomRotation(RandomAffine):
     """Rotate by up to ``degrees`` either way about the centre (nearest neighbour)."""
 
     stream = 3
 
-    def __init__(self, degrees: float):
+    def __init__(self, degrees: Annotated[float, Number(gt=0, le=180), "largest rotation either way, in degrees"]):
         super().__init__(degrees=degrees)
 
 
+@register("augmentation", "random_erasing", "blank a random rectangle of some images (torchvision's RandomErasing)")
 class RandomErasing:
     """With probability ``p``, set a random rectangle of ``scale`` (share of
     the area) and aspect ``ratio`` to ``value`` (default: the background),
@@ -166,7 +178,14 @@ class RandomErasing:
 
     stream, draws = 4, 5
 
-    def __init__(self, p: float = 0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=None):
+    def __init__(
+        self,
+        p: Annotated[float, Number(ge=0, le=1), "probability that an image gets a rectangle"] = 0.5,
+        scale: Annotated[tuple, ListOf(Number(gt=0, le=1), length=2), "smallest and largest share of the area"]
+        = (0.02, 0.33),
+        ratio: Annotated[tuple, ListOf(Number(gt=0), length=2), "smallest and largest aspect ratio"] = (0.3, 3.3),
+        value: Annotated[float, Nullable(Number()), "fill value (null: the image's background)"] = None,
+    ):
         self.p, self.scale, self.ratio, self.value = float(p), tuple(scale), tuple(ratio), value
 
     def __call__(self, x, draw):
@@ -185,14 +204,6 @@ class RandomErasing:
                & (cols >= left.reshape(n, 1, 1)) & (cols < (left + ew).reshape(n, 1, 1)) & erase.reshape(n, 1, 1))
         value = _background(x) if self.value is None else x.dtype.type(self.value)
         return xp.where(box.reshape(n, 1, h, w), value, x)
-
-
-AUGMENTATIONS = {
-    "random_shift": RandomShift,
-    "random_rotation": RandomRotation,
-    "random_affine": RandomAffine,
-    "random_erasing": RandomErasing,
-}
 
 
 class Augment:

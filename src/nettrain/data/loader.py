@@ -38,7 +38,7 @@ class DataLoader:
     """
 
     def __init__(self, x, y, batch_size: int, shuffle: bool = True, drop_last: bool = False,
-                 seed: int = 0, device="cpu", augment=None):
+                 seed: int = 0, device="cpu", augment=None, max_batches=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise DataError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         if len(x) != len(y):
@@ -56,15 +56,16 @@ class DataLoader:
         # augment(xb, sample_indices, epoch) -> xb: random draws keyed by sample, not by batch
         # (data/augment.py), so it adds no state of its own to save.
         self.augment = augment
+        # Only the first max_batches batches of each epoch's order (a quick-debug run); None: all.
+        self.max_batches = None if max_batches is None else int(max_batches)
         self.epoch = 0
         self.position = 0  # batches of the current epoch already handed out
         self.shard_rank, self.num_shards = 0, 1
         self.batch_rows = (0, 0, 0)  # the last batch: (first row, end row, global batch size)
 
     def __len__(self):
-        if self.drop_last:
-            return self.num_samples // self.batch_size
-        return -(-self.num_samples // self.batch_size)
+        batches = self.num_samples // self.batch_size if self.drop_last else -(-self.num_samples // self.batch_size)
+        return batches if self.max_batches is None else min(batches, self.max_batches)
 
     def _order(self):
         """This epoch's sample order on the device, or None for the natural order."""

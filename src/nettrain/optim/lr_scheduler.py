@@ -17,7 +17,7 @@ import bisect
 import math
 from typing import Annotated
 
-from ..config.checks import Integer, ListOf, Number
+from ..config.checks import Boolean, Integer, ListOf, Number, OneOf
 from ..registry import Derived, register
 from .optimizer import Optimizer
 
@@ -170,7 +170,7 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(
         self,
         optimizer,
-        T_max: Annotated[int, Integer(ge=1), "epochs of one half cosine", Derived("train.epochs")],  # noqa: N803
+        T_max: Annotated[int, Integer(ge=1), "intervals of one half cosine", Derived("the rest of the run after the warm-up")],  # noqa: N803
         eta_min: Annotated[float, Number(ge=0), "lowest learning rate"] = 0.0,
         last_epoch=-1,
     ):
@@ -198,12 +198,20 @@ class CosineAnnealingLR(LRScheduler):
                 for base in self.base_lrs]
 
 
+@register("scheduler", "linear", "scale the rate linearly from start_factor to end_factor over total_iters")
 class LinearLR(LRScheduler):
     """Scale the rate linearly from ``start_factor`` to ``end_factor`` of the
     base rate over ``total_iters`` steps, then keep it (a warm-up):
     ``lr = base_lr * (start_factor + (end_factor - start_factor) * min(t, total_iters) / total_iters)``."""
 
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer,
+        start_factor: Annotated[float, Number(gt=0, le=1), "share of the base rate at the start"] = 1.0 / 3,
+        end_factor: Annotated[float, Number(ge=0, le=1), "share of the base rate at the end"] = 1.0,
+        total_iters: Annotated[int, Integer(ge=1), "intervals (epochs or steps) from start to end"] = 5,
+        last_epoch=-1,
+    ):
         if not 0 < start_factor <= 1:
             raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
         if not 0 <= end_factor <= 1:
@@ -228,6 +236,7 @@ class LinearLR(LRScheduler):
                 for base in self.base_lrs]
 
 
+@register("scheduler", "onecycle", "the 1cycle policy: up to max_lr, then down far below the start")
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith & Topin), stepped after every optimizer step.
 
@@ -243,9 +252,24 @@ class OneCycleLR(LRScheduler):
     PyTorch, so they travel in the optimizer's state dict.
     """
 
-    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
-                 anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
-                 div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer,
+        max_lr: Annotated[float, Number(gt=0), "the peak learning rate"],
+        total_steps: Annotated[int, Integer(ge=1), "intervals of the whole cycle",
+                               Derived("the rest of the run after the warm-up")] = None,
+        epochs=None,
+        steps_per_epoch=None,
+        pct_start: Annotated[float, Number(ge=0, le=1), "share of the cycle spent rising to max_lr"] = 0.3,
+        anneal_strategy: Annotated[str, OneOf(("cos", "linear")), "shape of the rise and fall"] = "cos",
+        cycle_momentum: Annotated[bool, Boolean(), "move SGD's momentum / Adam's beta1 against the rate"] = True,
+        base_momentum: Annotated[float, Number(ge=0, lt=1), "momentum at the peak rate"] = 0.85,
+        max_momentum: Annotated[float, Number(ge=0, lt=1), "momentum at the lowest rates"] = 0.95,
+        div_factor: Annotated[float, Number(gt=0), "the start rate is max_lr / div_factor"] = 25.0,
+        final_div_factor: Annotated[float, Number(gt=0), "the end rate is the start rate / final_div_factor"] = 1e4,
+        three_phase: Annotated[bool, Boolean(), "fall back to the start rate before annealing"] = False,
+        last_epoch=-1,
+    ):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         if total_steps is not None:
@@ -259,6 +283,8 @@ class OneCycleLR(LRScheduler):
             total_steps = epochs * steps_per_epoch
         else:
             raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        if isinstance(pct_start, int) and not isinstance(pct_start, bool):
+            pct_start = float(pct_start)  # YAML's 0 and 1 (PyTorch insists on a float)
         if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):

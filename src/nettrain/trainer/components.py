@@ -10,8 +10,11 @@ import dataclasses
 
 from .. import backend, registry
 from ..data import build_data
+from ..data.augment import Augment
 from ..errors import ConfigError, UsageError
 from ..models import build_model
+from ..optim.lr_scheduler import LinearLR, SequentialLR
+
 
 @dataclasses.dataclass
 class Components:
@@ -22,6 +25,8 @@ class Components:
     optimizer: object
     scheduler: object      # or None
     device: backend.Device
+    scheduler_interval: str = "epoch"   # step the scheduler after every "epoch" or every optimizer "step"
+    augment: object = None              # data.augment.Augment for training batches, or None
 
 
 def build(config: dict, device=None, transform_state=None, source="config") -> Components:
@@ -38,7 +43,11 @@ def build(config: dict, device=None, transform_state=None, source="config") -> C
             raise UsageError(f"device {device}: {err}") from None
     backend.manual_seed(config["seed"])
     data_cfg = dict(config["data"])
+    augment_cfg = data_cfg.pop("augment", None) or []
     bundle = build_data(data_cfg, seed=config["seed"], transform_state=transform_state)
+    train_cfg = config["train"]
+    limit_batches(bundle, config["data"]["batch_size"], train_cfg.get("limit_batches"),
+                  train_cfg.get("overfit_batches"))
 
     loss_cfg = dict(config["loss"])
     loss_name = loss_cfg.pop("name")
@@ -48,11 +57,53 @@ def build(config: dict, device=None, transform_state=None, source="config") -> C
 
     opt_cfg = dict(config["optimizer"])
     optimizer = registry.entry("optimizer", opt_cfg.pop("name")).target(model.parameters(), **opt_cfg)
-    scheduler = None
+    scheduler, interval = None, "epoch"
     if config.get("scheduler"):
-        sched_cfg = dict(config["scheduler"])
-        scheduler = registry.entry("scheduler", sched_cfg.pop("name")).target(optimizer, **sched_cfg)
-    return Components(bundle, model, loss_name, loss_cfg, optimizer, scheduler, device)
+        steps_per_epoch = -(-len(bundle.train[1]) // config["data"]["batch_size"])
+        scheduler, interval = build_scheduler(optimizer, config["scheduler"], config["train"]["epochs"],
+                                              steps_per_epoch)
+    augment = None
+    if augment_cfg and not train_cfg.get("overfit_batches"):
+        augment = Augment([registry.entry("augmentation", name).target(**args)
+                           for item in augment_cfg for name, args in item.items()], seed=config["seed"])
+    return Components(bundle, model, loss_name, loss_cfg, optimizer, scheduler, device, interval, augment)
+
+
+def build_scheduler(optimizer, settings: dict, epochs: int, steps_per_epoch: int):
+    """(scheduler, interval) from the config's scheduler section: the named
+    schedule over the run's intervals (epochs, or optimizer steps), after
+    ``warmup`` intervals of LinearLR from ``warmup_start_factor`` when asked
+    (PyTorch's SequentialLR([LinearLR, schedule], milestones=[warmup]))."""
+    options = dict(settings)
+    name, interval = options.pop("name"), options.pop("interval", "epoch")
+    warmup, start_factor = options.pop("warmup", 0), options.pop("warmup_start_factor", 0.1)
+    intervals = epochs * (steps_per_epoch if interval == "step" else 1)
+    rest = max(intervals - warmup, 1)
+    schedule = registry.entry("scheduler", name)
+    for option in schedule.options():  # a length left null: the rest of the run (cosine's T_max, onecycle's)
+        if option.derived is not None and options.get(option.name) is None:
+            options[option.name] = rest
+    if not warmup:
+        return schedule.target(optimizer, **options), interval
+    warm = LinearLR(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup)
+    return SequentialLR(optimizer, [warm, schedule.target(optimizer, **options)], milestones=[warmup]), interval
+
+
+def limit_batches(bundle, batch_size: int, limit=None, overfit=None):
+    """Quick-debug runs (Lightning's limit_*_batches / overfit_batches), by
+    trimming the splits once: ``limit`` keeps the first ``limit`` batches of
+    each evaluation split (training takes the first ``limit`` batches of each
+    shuffled epoch, see ``Trainer``); ``overfit`` keeps the first ``overfit``
+    training batches as the whole training set, evaluated on themselves."""
+    if overfit:
+        size = overfit * batch_size
+        bundle.train = tuple(a[:size] for a in bundle.train)
+        bundle.val = bundle.test = bundle.train
+        bundle.source += f"; overfit_batches: the first {len(bundle.train[1])} training samples only"
+    elif limit:
+        size = limit * batch_size
+        bundle.val = None if bundle.val is None else tuple(a[:size] for a in bundle.val)
+        bundle.test = tuple(a[:size] for a in bundle.test)
 
 
 def model_arguments(config: dict, bundle, source="config") -> tuple[str, dict]:

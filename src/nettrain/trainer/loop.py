@@ -16,7 +16,9 @@ from ..distributed.parallel import SingleProcess
 from ..nn.utils import clip_grad_norm_, l1_penalty
 from ..report import plot_curves
 from ..tensor import as_tensor
+from ..tensorboard import TensorBoardLog
 from .components import Components
+from .early_stopping import EarlyStopping
 from .objective import EpochSums, Objective, evaluate
 from .run import CheckpointPolicy, Run
 
@@ -76,10 +78,17 @@ class Trainer:
         data = components.data
         self.objective = Objective(components.loss_name, components.loss_options, data.task)
         self.eval_split = "val" if data.val is not None else "test"
+        self.accumulate = train.get("accumulate", 1)
         self.loader = self.parallel.shard(data.loader(
-            "train", config["data"]["batch_size"], shuffle=True, drop_last=False,
-            seed=config["seed"], device=components.device,
+            "train", config["data"]["batch_size"], shuffle=not train.get("overfit_batches"), drop_last=False,
+            seed=config["seed"], device=components.device, augment=components.augment,
+            max_batches=train.get("limit_batches"),
         ))
+        self.step_scheduler = components.scheduler if components.scheduler_interval == "step" else None
+        self.epoch_scheduler = components.scheduler if components.scheduler_interval == "epoch" else None
+        stopping = train.get("early_stopping")
+        self.early_stopping = EarlyStopping(**stopping) if stopping else None
+        self.tensorboard = None  # a TensorBoardLog while fit() runs, when output.tensorboard is set
         self.epoch = 0           # epochs completed
         self.step = 0            # optimizer steps taken
         self.progress = EpochSums()
@@ -117,15 +126,21 @@ class Trainer:
                 )
             if self.grad_clip:  # on the summed gradients: the global norm
                 clip_grad_norm_(model.parameters(), self.grad_clip)
+            lr = optimizer.param_groups[0]["lr"]  # the rate this step uses
             optimizer.step()
+            if self.step_scheduler is not None:
+                self.step_scheduler.step()
             self.step += 1
             sums.add(step.loss_sum, step.count)
             sums.correct += step.correct
             sums.abs_err += step.abs_err
+            sums.lr = lr
             elapsed = time.perf_counter() - started
-            metrics = {"epoch": self.epoch + 1, "step": self.step, "loss": step.loss,
+            metrics = {"epoch": self.epoch + 1, "step": self.step, "loss": step.loss, "lr": lr,
                        "samples_per_s": sums.count / max(elapsed, 1e-9)}
             self.report.step(sums.steps, metrics)
+            if self.tensorboard is not None and self.step % self.config["train"]["log_every"] == 0:
+                self.tensorboard.step(self.step, step.loss, lr)
             for callback in self.callbacks:
                 callback(metrics)
             stop_signal = self.parallel.stop_after(step, stop.signum)
@@ -138,6 +153,8 @@ class Trainer:
     def _forward_backward(self, xb, yb) -> StepStats:
         """Loss and gradients of this process's batch (the L1 penalty's too:
         the same in every process, it survives the weighted sum unchanged)."""
+        if self.accumulate > 1:
+            return self._accumulate_gradients(xb, yb)
         model, objective = self.c.model, self.objective
         out = model(as_tensor(xb))
         loss = objective.loss(out, objective.targets(yb))
@@ -147,6 +164,28 @@ class Trainer:
         n = len(yb)
         step = StepStats(loss.item() * n, n)
         objective.score(out.data, yb, step)  # adds to step.correct (or step.abs_err)
+        return step
+
+    def _accumulate_gradients(self, xb, yb) -> StepStats:
+        """``_forward_backward`` over ``accumulate`` micro-batches of the batch
+        (train.accumulate): each loss weighted by its share of the rows, so the
+        summed gradients are the whole batch's mean-loss gradients, with a
+        fraction of the activations' memory; the L1 penalty is added once."""
+        model, objective, n = self.c.model, self.objective, len(yb)
+        self.c.optimizer.zero_grad()
+        step = StepStats(0.0, n)
+        bounds = [n * i // self.accumulate for i in range(self.accumulate + 1)]
+        for i, (start, stop) in enumerate(zip(bounds, bounds[1:])):
+            if start == stop:
+                continue
+            out = model(as_tensor(xb[start:stop]))
+            loss = objective.loss(out, objective.targets(yb[start:stop]))
+            total = loss * ((stop - start) / n)
+            if self.l1 and i == self.accumulate - 1:
+                total = total + l1_penalty(model.parameters(), self.l1)
+            total.backward()
+            step.loss_sum += loss.item() * (stop - start)
+            objective.score(out.data, yb[start:stop], step)
         return step
 
     def _stopped_message(self, signum):
@@ -167,29 +206,45 @@ class Trainer:
     # -- the whole run
 
     def fit(self) -> dict:
-        log = self.run.metrics
         writes = self.parallel.writes_files  # only rank 0 writes the run folder
+        if writes and self.config.get("output", {}).get("tensorboard"):
+            self.tensorboard = TensorBoardLog(self.run.dir, resume_step=self.step or None)
+        try:
+            return self._fit(writes)
+        finally:
+            if self.tensorboard is not None:
+                self.tensorboard.close()
+                self.tensorboard = None
+
+    def _fit(self, writes) -> dict:
+        log = self.run.metrics
         self.parallel.synchronise(self.c.model)
         with StopRequests() as stop:
-            while self.epoch < self.epochs:
+            while self.epoch < self.epochs and not (self.early_stopping and self.early_stopping.stopped):
                 self.train_epoch(stop)
                 row = {"kind": "epoch", "epoch": self.epoch + 1, "step": self.step}
                 row.update(self.progress.summary("train", self.objective.task))
-                row["lr"] = self.c.optimizer.param_groups[0]["lr"]
+                row["lr"] = self.progress.lr if self.progress.lr is not None else self.c.optimizer.param_groups[0]["lr"]
                 if (self.epoch + 1) % self.config["train"]["eval_every"] == 0 or self.epoch + 1 == self.epochs:
                     row.update(self.evaluate(self.eval_split))
                 row["seconds"] = round(self.progress.seconds, 3)
                 row["world_size"] = self.parallel.size
-                if self.c.scheduler is not None:
-                    self.c.scheduler.step()
+                if self.epoch_scheduler is not None:
+                    self.epoch_scheduler.step()
                 self.epoch += 1
                 self.progress = EpochSums()
                 improved = self._track_best(row)
+                if self.early_stopping is not None and self.early_stopping.update(row):
+                    row["early_stop"] = self.early_stopping.reason()
                 self.records.append(row)
                 if writes:
                     log.append(row)
                     self.checkpoints.after_epoch(self.epoch, improved, self.save)
                 self.report.epoch_finished(row)
+                if "early_stop" in row:
+                    self.report.note(f"{row['early_stop']}: stopping after epoch {self.epoch} of {self.epochs}")
+                if self.tensorboard is not None:
+                    self.tensorboard.epoch(row)
                 stop_signal = self.parallel.any_stop(stop.signum)  # agreed: every process stops here
                 if stop_signal is not None:
                     raise Stopped(self._stopped_message(stop_signal), StopRequests.SIGNALS[stop_signal])
@@ -216,6 +271,8 @@ class Trainer:
             final.update(self.evaluate("test"))
         if self.best is not None:
             final["best"] = self.best
+        if self.early_stopping is not None and self.early_stopping.stopped:
+            final["early_stop"] = self.early_stopping.reason()
         return final
 
     def _stopped_in_final_message(self, signum):
@@ -251,6 +308,7 @@ class Trainer:
             "loader": self.loader.state_dict(),
             "rng": backend.get_rng_state(),
             "best": self.best,
+            "early_stopping": self.early_stopping.state_dict() if self.early_stopping is not None else None,
             "metrics": self.records,
             "config": self.config,
             "data": {"name": self.c.data.name, "transform_state": self.c.data.transform_state},
@@ -272,5 +330,7 @@ class Trainer:
         self.loader.load_state_dict(state["loader"])
         backend.set_rng_state(state["rng"])
         self.best = state.get("best")
+        if self.early_stopping is not None and state.get("early_stopping") is not None:
+            self.early_stopping.load_state_dict(state["early_stopping"])
         self.records = list(state.get("metrics") or [])
 

@@ -95,6 +95,7 @@ class EpochSums:
     abs_err: float = 0.0
     steps: int = 0
     seconds: float = 0.0
+    lr: float | None = None  # the rate of the epoch's last step so far (the table's lr column)
 
     def add(self, loss_sum, n):
         self.loss_sum += loss_sum
