@@ -115,7 +115,7 @@ def test_early_stopping_stops_records_why_and_keeps_its_patience_across_a_resume
     assert _without_timing(resumed) == _without_timing(epochs)
 
     code, out, _ = run_cli(["runs", "--runs-dir", straight], capsys)
-    assert "early stop" in out and "@3" in out  # the status cell (it may wrap at 80 columns)
+    assert "early" in out and "@3" in out  # the status cell "early stop @3" (it may wrap at 80 columns)
 
 
 def test_early_stopping_refuses_test_metrics_and_val_metrics_without_a_val_split(tmp_path, capsys):
