@@ -27,8 +27,9 @@ from .loader import DataLoader, epoch_permutation
 from .transforms import Pipeline, split_validation, to_float_images
 
 # The keys of a config's data: section that build_data understands.
+# "augment" belongs to the section but not to the bundle: the trainer applies it to training batches.
 DATA_KEYS = ("dataset", "root", "download", "batch_size", "val_split", "transforms",
-             "train_size", "test_size", "noise")
+             "train_size", "test_size", "noise", "augment")
 DEFAULT_BATCH_SIZE = 64
 
 

@@ -106,6 +106,7 @@ class RandomShift:
     stream, draws = 1, 2
 
     def __init__(self, pixels: Annotated[int, Integer(ge=1, le=8), "largest shift in pixels, in x and in y"]):
+        _require(isinstance(pixels, int) and 1 <= pixels <= 8, f"pixels must be an integer in 1..8, got {pixels!r}")
         self.pixels = int(pixels)
 
     def __call__(self, x, draw):
@@ -134,6 +135,9 @@ class RandomAffine:
         translate: Annotated[float, Number(ge=0, lt=0.5), "largest shift, as a share of the image size"] = 0.0,
         scale: Annotated[tuple, ListOf(Number(gt=0, le=4), length=2), "smallest and largest zoom"] = (1.0, 1.0),
     ):
+        _require(0 <= degrees <= 180, f"degrees must be in [0, 180], got {degrees!r}")
+        _require(0 <= translate < 0.5, f"translate must be in [0, 0.5), got {translate!r}")
+        _require(len(scale) == 2 and all(0 < v <= 4 for v in scale), f"scale must be two zooms in (0, 4], got {scale!r}")
         self.degrees, self.translate = float(degrees), float(translate)
         self.scale = (float(scale[0]), float(scale[1]))
 
@@ -167,6 +171,7 @@ class RandomRotation(RandomAffine):
     stream = 3
 
     def __init__(self, degrees: Annotated[float, Number(gt=0, le=180), "largest rotation either way, in degrees"]):
+        _require(0 < degrees <= 180, f"degrees must be in (0, 180], got {degrees!r}")
         super().__init__(degrees=degrees)
 
 
@@ -186,6 +191,9 @@ class RandomErasing:
         ratio: Annotated[tuple, ListOf(Number(gt=0), length=2), "smallest and largest aspect ratio"] = (0.3, 3.3),
         value: Annotated[float, Nullable(Number()), "fill value (null: the image's background)"] = None,
     ):
+        _require(0 <= p <= 1, f"p must be in [0, 1], got {p!r}")
+        _require(len(scale) == 2 and all(0 < v <= 1 for v in scale), f"scale must be two shares in (0, 1], got {scale!r}")
+        _require(len(ratio) == 2 and all(v > 0 for v in ratio), f"ratio must be two ratios > 0, got {ratio!r}")
         self.p, self.scale, self.ratio, self.value = float(p), tuple(scale), tuple(ratio), value
 
     def __call__(self, x, draw):
@@ -204,6 +212,11 @@ class RandomErasing:
                & (cols >= left.reshape(n, 1, 1)) & (cols < (left + ew).reshape(n, 1, 1)) & erase.reshape(n, 1, 1))
         value = _background(x) if self.value is None else x.dtype.type(self.value)
         return xp.where(box.reshape(n, 1, h, w), value, x)
+
+
+def _require(ok: bool, message: str):
+    if not ok:
+        raise ValueError(message)
 
 
 class Augment:

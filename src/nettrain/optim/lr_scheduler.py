@@ -287,6 +287,13 @@ class OneCycleLR(LRScheduler):
             pct_start = float(pct_start)  # YAML's 0 and 1 (PyTorch insists on a float)
         if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        for name, value, low, high in (("max_lr", max_lr, 0, math.inf), ("div_factor", div_factor, 0, math.inf),
+                                       ("final_div_factor", final_div_factor, 0, math.inf)):
+            if not all(low < v < high for v in (value if isinstance(value, (list, tuple)) else [value])):
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+        for name, value in (("base_momentum", base_momentum), ("max_momentum", max_momentum)):
+            if not all(0 <= v < 1 for v in (value if isinstance(value, (list, tuple)) else [value])):
+                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
         self.total_steps, self.anneal_strategy, self.cycle_momentum = total_steps, anneal_strategy, cycle_momentum
