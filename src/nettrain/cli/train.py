@@ -173,13 +173,13 @@ def _train(parallel, config, set_, device, resume, name, runs_dir, epochs, keep=
                     raise CheckpointError(f"{resume}: does not fit this model and optimizer: {err}") from None
                 if parallel.writes_files:
                     _write_resumed_files(run, cfg.to_yaml(), trainer.records)
-        _fit(parallel, trainer, run, report, components, settings, resume, state, Stopped)
+        _fit(parallel, trainer, run, report, components, settings, resume, state, Stopped, keep)
     finally:
         if lock is not None:
             lock.release()
 
 
-def _fit(parallel, trainer, run, report, components, settings, resume, state, Stopped):
+def _fit(parallel, trainer, run, report, components, settings, resume, state, Stopped, keep=True):
     info = {
         "run": run.dir,
         "data": f"{components.data.name} ({components.data.source}); "

@@ -107,8 +107,6 @@ class NLLLoss(_Loss):
         return F.nll_loss(input, target, self.reduction)
 
 
-@register("loss", "bce_with_logits", "binary cross-entropy on one logit per sample (two-class data)",
-          task="binary", targets="binary", model_output="one_logit")
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities (after a Sigmoid) and 0/1 targets of the same shape."""
 
@@ -120,6 +118,8 @@ class BCELoss(_Loss):
         return F.binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
+@register("loss", "bce_with_logits", "binary cross-entropy on one logit per sample (two-class data)",
+          task="binary", targets="binary", model_output="one_logit")
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on raw scores (logits) and 0/1 float targets of the same shape."""
 
