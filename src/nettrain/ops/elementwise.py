@@ -9,11 +9,48 @@ here: the backward pass sums gradients back to each input's shape
 """
 from __future__ import annotations
 
+import numbers
+
 from ..autograd import Function
-from ..backend import get_array_module, to_device, device_of
+from ..backend import default_float, get_array_module, to_device, device_of
+from .promotion import result_type
 
 
-class Add(Function):
+def _promoted(x, y, true_division=False):
+    """x and y cast (recorded, so gradients flow back in each one's dtype) to
+    the dtype PyTorch's promotion gives them (see promotion.py)."""
+    dtype = result_type(x, y, true_division)
+    if x.data.dtype != dtype:
+        x = Cast.apply(x, dtype=dtype)
+    if y.data.dtype != dtype:
+        y = Cast.apply(y, dtype=dtype)
+    return x, y
+
+
+class _Binary(Function):
+    """A two-input op whose inputs are first promoted to one dtype."""
+
+    true_division = False
+
+    @classmethod
+    def apply(cls, x, y, **kwargs):
+        return super().apply(*_promoted(x, y, cls.true_division), **kwargs)
+
+
+class _FloatUnary(Function):
+    """A math function of one input: integer and bool tensors become the
+    default float dtype first (PyTorch's exp of an int tensor is float32)."""
+
+    single_input = True
+
+    @classmethod
+    def apply(cls, x, **kwargs):
+        if x.data.dtype.kind in "biu":
+            x = Cast.apply(x, dtype=default_float())
+        return super().apply(x, **kwargs)
+
+
+class Add(_Binary):
     def forward(self, x, y):
         return x + y
 
@@ -21,7 +58,7 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class Sub(_Binary):
     def forward(self, x, y):
         return x - y
 
@@ -29,7 +66,7 @@ class Sub(Function):
         return grad, (-grad if self.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class Mul(_Binary):
     def forward(self, x, y):
         self.save_for_backward(x, y)
         return x * y
@@ -40,7 +77,9 @@ class Mul(Function):
         return (grad * y if gx else None), (grad * x if gy else None)
 
 
-class Div(Function):
+class Div(_Binary):
+    true_division = True
+
     def forward(self, x, y):
         self.save_for_backward(x, y)
         return x / y
@@ -52,7 +91,7 @@ class Div(Function):
         return (grad_over_y if gx else None), (-grad_over_y * x / y if gy else None)
 
 
-class Pow(Function):
+class Pow(_Binary):
     """x ** y with both tensors (the exponent differentiable too)."""
 
     node_name = "PowBackward1"
@@ -76,8 +115,14 @@ class PowScalar(Function):
     """x ** c for a Python number c."""
 
     node_name = "PowBackward0"
-
     single_input = True
+
+    @classmethod
+    def apply(cls, x, exponent):
+        # an integer tensor to a float power is a float tensor (2 ** 0.5)
+        if x.data.dtype.kind in "biu" and not isinstance(exponent, numbers.Integral):
+            x = Cast.apply(x, dtype=default_float())
+        return super().apply(x, exponent=exponent)
 
     def forward(self, x, exponent):
         self.save_for_backward(x)
@@ -101,8 +146,7 @@ class Neg(Function):
         return -grad
 
 
-class Exp(Function):
-    single_input = True
+class Exp(_FloatUnary):
 
     def forward(self, x):
         xp = get_array_module(x)
@@ -121,8 +165,7 @@ class Exp(Function):
         return grad * out
 
 
-class Log(Function):
-    single_input = True
+class Log(_FloatUnary):
 
     def forward(self, x):
         self.save_for_backward(x)
@@ -133,8 +176,7 @@ class Log(Function):
         return grad / x
 
 
-class Sqrt(Function):
-    single_input = True
+class Sqrt(_FloatUnary):
 
     def forward(self, x):
         out = get_array_module(x).sqrt(x)
@@ -195,8 +237,7 @@ class Abs(Function):
         return grad * get_array_module(grad).sign(x)
 
 
-class Tanh(Function):
-    single_input = True
+class Tanh(_FloatUnary):
 
     def forward(self, x):
         out = get_array_module(x).tanh(x)
@@ -208,8 +249,7 @@ class Tanh(Function):
         return grad * (1 - out * out)
 
 
-class Sigmoid(Function):
-    single_input = True
+class Sigmoid(_FloatUnary):
 
     def forward(self, x):
         xp = get_array_module(x)
@@ -256,7 +296,7 @@ class Clamp(Function):
         return grad * inside
 
 
-class Maximum(Function):
+class Maximum(_Binary):
     def forward(self, x, y):
         self.save_for_backward(x, y)
         return get_array_module(x).maximum(x, y)
@@ -269,7 +309,7 @@ class Maximum(Function):
         return (grad * share if gx else None), (grad * (1 - share) if gy else None)
 
 
-class Minimum(Function):
+class Minimum(_Binary):
     def forward(self, x, y):
         self.save_for_backward(x, y)
         return get_array_module(x).minimum(x, y)
@@ -283,6 +323,10 @@ class Minimum(Function):
 
 class Where(Function):
     """``where(condition, x, y)``: x where the condition holds, else y."""
+
+    @classmethod
+    def apply(cls, condition, x, y):
+        return super().apply(condition, *_promoted(x, y))
 
     def forward(self, condition, x, y):
         self.save_for_backward(condition)
