@@ -26,11 +26,6 @@ bool_ = np.dtype("bool")
 
 DEFAULT_INT = int64
 
-
-def default_float() -> np.dtype:
-    """The dtype new floating tensors (and integer math that needs a float) get."""
-    return DEFAULT_FLOAT
-
 _DTYPE_NAMES = {
     "float32": float32, "float": float32, "float64": float64, "double": float64,
     "float16": float16, "half": float16, "int8": int8, "int16": int16, "short": int16,
@@ -43,6 +38,7 @@ _default_float = float32
 
 
 def default_float() -> np.dtype:
+    """The dtype new floating tensors (and integer math that needs a float) get."""
     return _default_float
 
 
