@@ -147,7 +147,6 @@ class Neg(Function):
 
 
 class Exp(_FloatUnary):
-
     def forward(self, x):
         xp = get_array_module(x)
         if x.dtype == xp.float32:
@@ -166,7 +165,6 @@ class Exp(_FloatUnary):
 
 
 class Log(_FloatUnary):
-
     def forward(self, x):
         self.save_for_backward(x)
         return get_array_module(x).log(x)
@@ -177,7 +175,6 @@ class Log(_FloatUnary):
 
 
 class Sqrt(_FloatUnary):
-
     def forward(self, x):
         out = get_array_module(x).sqrt(x)
         self.save_for_backward(out)
@@ -188,9 +185,7 @@ class Sqrt(_FloatUnary):
         return grad / (2 * out)
 
 
-class Sin(Function):
-    single_input = True
-
+class Sin(_FloatUnary):
     def forward(self, x):
         self.save_for_backward(x)
         return get_array_module(x).sin(x)
@@ -200,9 +195,7 @@ class Sin(Function):
         return grad * get_array_module(x).cos(x)
 
 
-class Cos(Function):
-    single_input = True
-
+class Cos(_FloatUnary):
     def forward(self, x):
         self.save_for_backward(x)
         return get_array_module(x).cos(x)
@@ -212,9 +205,7 @@ class Cos(Function):
         return -grad * get_array_module(x).sin(x)
 
 
-class Tan(Function):
-    single_input = True
-
+class Tan(_FloatUnary):
     def forward(self, x):
         out = get_array_module(x).tan(x)
         self.save_for_backward(out)
@@ -238,7 +229,6 @@ class Abs(Function):
 
 
 class Tanh(_FloatUnary):
-
     def forward(self, x):
         out = get_array_module(x).tanh(x)
         self.save_for_backward(out)
@@ -250,7 +240,6 @@ class Tanh(_FloatUnary):
 
 
 class Sigmoid(_FloatUnary):
-
     def forward(self, x):
         xp = get_array_module(x)
         # 0.5 * (1 + tanh(x / 2)) is sigmoid without overflow in exp(-x)
