@@ -238,3 +238,38 @@ def test_tensorboard_scalars_follow_the_epochs(tmp_path, capsys):
     assert [step for step, _ in scalars["train/loss"]] == [1, 2, 3]
     assert [v for _, v in scalars["test/acc"]] == [round(r["test_acc"], 6) for r in epochs]
     assert [step for step, _ in scalars["step/loss"]] == list(range(5, 61, 5))
+
+
+# --- a picture of the mistakes --------------------------------------------------------
+
+
+def test_eval_show_draws_the_most_confident_mistakes(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    code, _, err = run_cli(["train", CONFIGS / "lenet.yaml", "--runs-dir", tmp_path / "runs", "--epochs", 1,
+                            "--set", "train.limit_batches=3", "--set", "data.val_split=0"], capsys)
+    assert code == 0, err
+    checkpoint = _only_run(tmp_path / "runs") / "checkpoints" / "last.npz"
+    picture = tmp_path / "mistakes.png"
+    code, out, err = run_cli(["eval", "--checkpoint", checkpoint, "--show", 6, "--out", picture, "--json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)  # --json keeps stdout to the one object
+    assert result["acc"] < 1 and picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    from nettrain.mistakes import worst_mistakes
+    from nettrain.trainer import build
+
+    settings = _settings("lenet.yaml", "train.limit_batches=3", "data.val_split=0")
+    components = build(settings)
+    components.model.load_state_dict({k: v for k, v in read_checkpoint(checkpoint)["model"].items()})
+    found = worst_mistakes(components.model, components.data, "test", "cpu", 6)
+    assert len(found["index"]) == 6 and (found["true"] != found["predicted"]).all()
+    assert list(found["probability"]) == sorted(found["probability"], reverse=True)
+
+
+def test_eval_show_refuses_what_it_cannot_draw(trained_run, tmp_path, capsys):
+    checkpoint = trained_run / "checkpoints" / "last.npz"
+    code, _, err = run_cli(["eval", "--checkpoint", checkpoint, "--show", 4, "--out", tmp_path], capsys)
+    assert code == 2 and "is a folder" in err
+    code, _, err = run_cli(["eval", "--checkpoint", checkpoint, "--show", 4, "--out", tmp_path / "m.png"], capsys)
+    assert code == 2 and "--show draws images" in err
+    assert list(tmp_path.iterdir()) == []

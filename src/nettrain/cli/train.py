@@ -334,6 +334,9 @@ def eval_command(
     split: str = typer.Option("test", "--split", help="test, val or train."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or cuda:N."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object and nothing else on stdout."),
+    show: Optional[int] = typer.Option(None, "--show", min=1, max=100, metavar="N",
+                                       help="Draw the N most confident mistakes (needs matplotlib)."),
+    out: Path = typer.Option(Path("mistakes.png"), "--out", help="Where --show draws its grid."),
 ):
     """Evaluate a checkpoint: loss, accuracy, per-class accuracy, confusion matrix
     (MSE/MAE for regression). The checkpoint carries its config.
@@ -343,12 +346,21 @@ def eval_command(
         nettrain eval --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz
 
         nettrain eval --checkpoint runs/clusters-20261123-101500/checkpoints/last.npz --split train --json
+
+        nettrain eval --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz --show 25 --out mistakes.png
     """
     from ..checkpoint import open_checkpoint
     from ..trainer import Objective, build, evaluate
 
     if split not in ("test", "val", "train"):
         raise UsageError(f"--split: {split!r} is not a split; use test, val or train")
+    if show is not None:
+        try:
+            import matplotlib  # noqa: F401,PLC0415 - the plot extra
+        except ImportError:
+            raise UsageError('--show draws with matplotlib, which is not installed: pip install -e ".[plot]"') from None
+        if out.is_dir():
+            raise UsageError(f"--out {out}: is a folder; give a file name such as {out / 'mistakes.png'}")
     with open_checkpoint(checkpoint) as ckpt:  # layout checked; arrays read only once they fit
         layout = ckpt.layout
         components = build(layout["config"], device=device, transform_state=layout["data"]["transform_state"],
@@ -368,10 +380,28 @@ def eval_command(
     result = {"checkpoint": str(checkpoint), "split": split, "epoch": state["epoch"], **result}
     if objective.task == "regression":
         result["mse"] = result["loss"] if components.loss_name == "mse" else None
+    if show is not None:
+        _draw_mistakes(components, split, show, out, checkpoint, quiet=as_json)
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return
     _print_evaluation(result, components.data)
+
+
+def _draw_mistakes(components, split, count, out, checkpoint, quiet):
+    from ..mistakes import plot_mistakes, worst_mistakes
+
+    data = components.data
+    images = data.split(split)[0]
+    if data.task != "classification":
+        raise UsageError(f"--show: {data.name} is a regression data set; there are no misclassified images")
+    if images.ndim != 4:
+        raise UsageError(f"--show draws images; {data.name}'s samples have shape {images.shape[1:]}")
+    found = worst_mistakes(components.model, data, split, components.device, count)
+    plot_mistakes(images, found, data.classes, out,
+                  f"{checkpoint}: the {len(found['index'])} most confident mistakes on {split}")
+    if not quiet:
+        console.print(f"{len(found['index'])} mistakes drawn: {out}", highlight=False)
 
 
 def _print_evaluation(result, data):
