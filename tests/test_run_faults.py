@@ -288,3 +288,20 @@ def test_names_the_file_system_cannot_hold_are_one_line_exit_2(args, words, tmp_
     assert "Traceback" not in err
     for word in words:
         assert word in err
+
+
+def test_a_full_disk_when_resuming_is_one_line_and_changes_nothing(trained_run, tmp_path, capsys, monkeypatch):
+    from nettrain import checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    before = everything(run)
+
+    def full(path, write):
+        raise no_space(path)
+
+    monkeypatch.setattr(checkpoint, "_replace_atomic", full)
+    code, _, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+                            "--epochs", 3], capsys)
+    assert code == 2 and "no space left on device" in err and "not resumed" in err and "Traceback" not in err
+    assert everything(run) == before

@@ -300,7 +300,10 @@ def _check_run_folder(run):
 
 
 def _lock(lock):
-    lock.acquire()
+    try:
+        lock.acquire()
+    except OSError as err:  # a full disk or a read-only folder: the lock file cannot be made
+        raise UsageError(f"cannot lock the run folder: {_describe_os_error(err, lock.path)}") from None
     if lock.took_over_from is not None:
         console_err.print(f"note: took over the lock of process {lock.took_over_from}, which is no longer "
                           f"running ({lock.path})", markup=False, highlight=False)
@@ -318,14 +321,19 @@ def _create_run(Run, RunLock, settings, config_yaml):
 
 
 def _write_resumed_files(run, config_yaml: str, records: list):
-    """After a successful restore: the run's config (with what the resume
-    changed) and its metrics, cut back to the checkpoint's records, so that
-    rows written after the checkpoint by the process that died are not
-    written twice."""
+    """After a successful restore: the run's metrics, cut back to the
+    checkpoint's records (so that rows written after the checkpoint by the
+    process that died are not written twice), then its config (with what
+    the resume changed). Each file is replaced atomically: a full disk
+    leaves the old one, and one message."""
     from ..checkpoint import replace_text_atomic
 
-    replace_text_atomic(run.dir / "config.yaml", config_yaml)
-    replace_text_atomic(run.dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    try:
+        replace_text_atomic(run.dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+        replace_text_atomic(run.dir / "config.yaml", config_yaml)
+    except OSError as err:
+        raise UsageError(f"{_describe_os_error(err, run.dir)}; the run was not resumed (its files are as "
+                         f"they were); free some space and run the same command again") from None
 
 
 @app.command("eval")
@@ -350,6 +358,8 @@ def eval_command(
         nettrain eval --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz --show 25 --out mistakes.png
     """
     from ..checkpoint import open_checkpoint
+    from ..config import config_from_dict
+    from ..memory_estimate import check_fits_memory
     from ..trainer import Objective, build, evaluate
 
     if split not in ("test", "val", "train"):
@@ -363,8 +373,12 @@ def eval_command(
             raise UsageError(f"--out {out}: is a folder; give a file name such as {out / 'mistakes.png'}")
     with open_checkpoint(checkpoint) as ckpt:  # layout checked; arrays read only once they fit
         layout = ckpt.layout
-        components = build(layout["config"], device=device, transform_state=layout["data"]["transform_state"],
-                           source=f"{checkpoint} (its config)")
+        # The stored config is checked exactly as a config file would be.
+        source = f"{checkpoint} (its config)"
+        settings = config_from_dict(layout["config"], source).to_dict()
+        check_fits_memory(settings, source)
+        components = build(settings, device=device, transform_state=layout["data"]["transform_state"],
+                           source=source)
         if split == "val" and components.data.val is None:
             raise UsageError(f"--split val: the run had no validation split (data.val_split is 0); use test or train")
         ckpt.check_fits(components.model)
