@@ -305,3 +305,13 @@ def test_a_full_disk_when_resuming_is_one_line_and_changes_nothing(trained_run, 
                             "--epochs", 3], capsys)
     assert code == 2 and "no space left on device" in err and "not resumed" in err and "Traceback" not in err
     assert everything(run) == before
+
+
+def test_runs_lists_a_run_whose_metrics_end_in_a_torn_line(trained_run, tmp_path, capsys):
+    run = tmp_path / "runs" / trained_run.name
+    shutil.copytree(trained_run, run)
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('{"kind": "epoch", "epoch": 2, "train_lo')  # a kill or a full disk mid-append
+    code, out, err = run_cli(["runs", "--runs-dir", tmp_path / "runs"], capsys)
+    assert code in (0, None), err
+    assert trained_run.name[:20] in out and "Traceback" not in err

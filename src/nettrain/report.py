@@ -179,10 +179,20 @@ class MetricsLog:
             os.fsync(f.fileno())
 
     def read(self) -> list[dict]:
+        """The records; a line that is not a JSON object (torn by a kill or a
+        full disk mid-append, or edited by hand) is skipped, not fatal."""
         if not self.path.exists():
             return []
-        with open(self.path, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+        records = []
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    record = json.loads(line) if line.strip() else None
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    records.append(record)
+        return records
 
 
 def plot_curves(records: list[dict], path: Path) -> bool:
