@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from conftest import run_cli
 
 from nettrain import bounded_yaml
 from nettrain.errors import ConfigError
@@ -50,8 +51,6 @@ def test_syntax_errors_are_left_to_the_caller_with_their_line():
                  id="a long list in a message"),
 ])
 def test_the_cli_reports_hostile_configs_in_one_line(text, args, words, tmp_path, capsys):
-    from conftest import run_cli
-
     config = tmp_path / "hostile.yaml"
     config.write_text(text)
     code, out, err = run_cli(["train", config, "--runs-dir", tmp_path / "runs", *args], capsys)
