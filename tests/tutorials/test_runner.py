@@ -1,5 +1,5 @@
 """The tutorial runner changes import lines only."""
-from conftest import mask_numbers, to_nettrain
+from tutorials.conftest import mask_numbers, to_nettrain
 
 
 def test_only_pytorch_import_lines_change():
