@@ -61,6 +61,13 @@ def run_cli(args, capsys):
     return exit_info.value.code, out, err
 
 
+@pytest.fixture
+def cli(capsys):
+    """``cli(args)`` runs ``nettrain ARGS`` in-process: (exit code, stdout, stderr).
+    A fixture, so a test needs no import from conftest (tests/tutorials has its own)."""
+    return lambda args: run_cli(args, capsys)
+
+
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory):
     """A finished one-epoch run of configs/clusters.yaml (made once per session).

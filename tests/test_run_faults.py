@@ -300,7 +300,7 @@ def test_a_full_disk_when_resuming_is_one_line_and_changes_nothing(trained_run, 
     def full(path, write):
         raise no_space(path)
 
-    monkeypatch.setattr(checkpoint, "_replace_atomic", full)
+    monkeypatch.setattr(checkpoint, "replace_atomic", full)
     code, _, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
                             "--epochs", 3], capsys)
     assert code == 2 and "no space left on device" in err and "not resumed" in err and "Traceback" not in err

@@ -42,6 +42,17 @@ from .serialization import load, save  # noqa: E402
 
 # PyTorch's other names for the same dtype objects (nettrain.float is nettrain.float32)
 float = float32  # noqa: A001
+
+def train(config, *, resume=None, report=None):
+    """Train what a config describes, as ``nettrain train`` does; returns a
+    ``TrainResult`` (``.run``, ``.final``, ``.records``). ``config``: a path to
+    a YAML file, a mapping, or a ``nettrain.config.Config``. See
+    ``nettrain.trainer.session`` (imported on first call: the training stack
+    is not loaded by ``import nettrain``)."""
+    from .trainer.session import train as train_session
+
+    return train_session(config, resume=resume, report=report)
+
 double = float64
 half = float16
 short = int16

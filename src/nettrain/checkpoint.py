@@ -38,7 +38,7 @@ TEMP_SUFFIX = ".tmp"
 
 def write_atomic(obj, path) -> Path:
     """Save ``obj`` to ``path`` so that ``path`` is never seen half-written."""
-    return _replace_atomic(path, lambda f: save(obj, f))
+    return replace_atomic(path, lambda f: save(obj, f))
 
 
 def copy_atomic(source, path) -> Path:
@@ -47,16 +47,17 @@ def copy_atomic(source, path) -> Path:
         with open(source, "rb") as src:
             shutil.copyfileobj(src, f)
 
-    return _replace_atomic(path, copy)
+    return replace_atomic(path, copy)
 
 
 def replace_text_atomic(path, text: str) -> Path:
     """Write a small text file (a run's config.yaml, its metrics) just as atomically."""
-    return _replace_atomic(path, lambda f: f.write(text.encode("utf-8")))
+    return replace_atomic(path, lambda f: f.write(text.encode("utf-8")))
 
 
-def _replace_atomic(path, write) -> Path:
-    """Temporary file in the same folder, ``write(file)``, fsync, rename."""
+def replace_atomic(path, write) -> Path:
+    """Temporary file in the same folder, ``write(file)``, fsync, rename: every
+    file nettrain writes whole (checkpoints, their copies, config.yaml, curves.png)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(path, TEMP_SUFFIX)  # what a process killed mid-write left behind

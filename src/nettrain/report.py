@@ -19,16 +19,18 @@ import os
 import sys
 from pathlib import Path
 
+from .checkpoint import replace_atomic
+from .metrics import LOSS, TASKS, task_metrics
+
 def columns_for(task: str, eval_split: str = "val"):
-    """The epoch table's columns: (metric key, header, width, format)."""
-    second, fmt = ("mae", "{:.4f}") if task == "regression" else ("acc", "{:.2%}")
-    label = "MAE" if task == "regression" else "acc"
+    """The epoch table's columns: (metric key, header, width, format), from the task's metrics."""
+    score = task_metrics(task).score
     return (
         ("epoch", "epoch", 5, "{:d}"),
-        ("train_loss", "train loss", 10, "{:.4f}"),
-        (f"train_{second}", f"train {label}", 9, fmt),
-        (f"{eval_split}_loss", f"{eval_split} loss", 9, "{:.4f}"),
-        (f"{eval_split}_{second}", f"{eval_split} {label}", 8, fmt),
+        (LOSS.key("train"), "train loss", 10, LOSS.format),
+        (score.key("train"), f"train {score.label}", 9, score.format),
+        (LOSS.key(eval_split), f"{eval_split} loss", 9, LOSS.format),
+        (score.key(eval_split), f"{eval_split} {score.label}", 8, score.format),
         ("lr", "lr", 9, "{:.3g}"),
         ("seconds", "time (s)", 8, "{:.1f}"),
     )
@@ -79,9 +81,6 @@ class PlainReport:
 
     def _print(self, text=""):
         print(text, file=self.stream, flush=True)
-
-    def message(self, text: str):
-        self._print(text)
 
     def run_started(self, info: dict):
         for key, value in info.items():
@@ -172,6 +171,9 @@ class MetricsLog:
     def __init__(self, path: Path):
         self.path = Path(path)
 
+    def epoch_finished(self, record: dict):
+        self.append(record)
+
     def append(self, record: dict):
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record, sort_keys=False) + "\n")
@@ -208,20 +210,19 @@ def plot_curves(records: list[dict], path: Path) -> bool:
     if not epochs:
         return False
     x = [r["epoch"] for r in epochs]
-    second = "acc" if any("train_acc" in r for r in epochs) else "mae"
+    score = next((t.score for t in TASKS.values() if any(t.score.key("train") in r for r in epochs)),
+                 task_metrics("classification").score)
     fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(10, 4))
     for split in ("train", "val"):
-        if any(f"{split}_loss" in r for r in epochs):
-            ax_loss.plot(x, [r.get(f"{split}_loss") for r in epochs], marker="o", label=split)
-            ax_metric.plot(x, [r.get(f"{split}_{second}") for r in epochs], marker="o", label=split)
-    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
-    ax_metric.set(xlabel="epoch", ylabel="accuracy" if second == "acc" else "MAE", title=second)
+        if any(LOSS.key(split) in r for r in epochs):
+            ax_loss.plot(x, [r.get(LOSS.key(split)) for r in epochs], marker="o", label=split)
+            ax_metric.plot(x, [r.get(score.key(split)) for r in epochs], marker="o", label=split)
+    ax_loss.set(xlabel="epoch", ylabel=LOSS.label, title=LOSS.label)
+    ax_metric.set(xlabel="epoch", ylabel=score.label, title=score.label)
     for ax in (ax_loss, ax_metric):
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    tmp = Path(path).with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
+    replace_atomic(path, lambda f: fig.savefig(f, format="png", dpi=100))
     plt.close(fig)
-    os.replace(tmp, path)
     return True

@@ -53,6 +53,10 @@ class TensorBoardLog:
                 self.writer.add_scalar(scalar_tag(key), value, record["epoch"])
         self.writer.flush()
 
+    def epoch_finished(self, record: dict):
+        """An epoch-record consumer (``Trainer``)."""
+        self.epoch(record)
+
     def step(self, step: int, loss: float, lr: float):
         self.writer.add_scalar("step/loss", loss, step)
         self.writer.add_scalar("step/lr", lr, step)

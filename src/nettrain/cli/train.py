@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -110,118 +109,27 @@ def _arguments_without(ctx: typer.Context, dropped: str) -> list[str]:
 
 
 def _train(parallel, config, set_, device, resume, name, runs_dir, epochs, keep=True):
-    """One training session; ``keep=False`` (a fast-dev-run) prints no paths of files about to be removed."""
-    from ..checkpoint import open_checkpoint
+    """Parse the options into ``--set`` overrides, run ``nettrain.train``, print the outcome;
+    ``keep=False`` (a fast-dev-run) prints no paths of files about to be removed."""
     from ..config import load_config
-    from ..memory_estimate import check_fits_memory
-    from ..report import SilentReport, make_report
-    from ..runlock import RunLock
-    from ..trainer import Run, Stopped, Trainer, build, check_resumable
+    from ..trainer import Stopped, train
 
-    # Every rank checks the same input; a mistake is one message and exit 2
-    # for all of them, found before anything is written or exchanged.
-    with parallel.agreement():
+    with parallel.agreement():  # a mistake in the config: one message and exit 2 on every rank
         overrides = list(set_ or [])
         for flag, key, value in (("--device", "device", device), ("--epochs", "train.epochs", epochs),
                                  ("--name", "name", name), ("--runs-dir", "output.runs_dir", runs_dir)):
             if value is not None:
                 overrides.append(f"{key}={json.dumps(str(value)) if isinstance(value, (str, Path)) else value}")
         cfg = load_config(config, overrides)
-        settings = cfg.to_dict()
-        check_fits_memory(settings, str(config))
-
-        # Everything that can fail on a person's input happens before anything
-        # is written: a new run's folder is made last, a resumed run's files are
-        # rewritten only once its checkpoint has been restored.
-        state, run = None, None
-        device = parallel.use_device(settings.get("device", "cpu"))  # a GPU per process
-        if resume is not None:
-            with open_checkpoint(resume) as ckpt:  # layout checked; arrays read only once they fit
-                check_resumable(ckpt.layout["config"], settings, resume)
-                run = Run.of_checkpoint(resume)
-                if not (run.dir / "config.yaml").exists():
-                    raise CheckpointError(f"{resume}: not inside a run folder (no {run.dir / 'config.yaml'})")
-                _check_run_folder(run)
-                components = build(settings, device=device, transform_state=ckpt.layout["data"]["transform_state"],
-                                   source=str(config))
-                state = ckpt.load(components.model, components.optimizer, components.scheduler)
-        else:
-            _check_runs_dir(Path(settings["output"]["runs_dir"]), settings["name"])
-            components = build(settings, device=device, source=str(config))
-        parallel.check_model(components.model)
-
-    # Only rank 0 writes (and holds the run folder's lock); the others learn
-    # the folder's path from it.
-    lock = None
-    with parallel.agreement():
-        if parallel.writes_files:
-            if run is None:
-                run, lock = _create_run(Run, RunLock, settings, cfg.to_yaml())
-            else:
-                lock = _lock(RunLock(run.dir))
     try:
-        run = Run(Path(parallel.broadcast(str(run.dir) if parallel.writes_files else None)))
-        eval_split = "val" if components.data.val is not None else "test"
-        report = (make_report(components.data.task, settings["train"]["log_every"], eval_split)
-                  if parallel.writes_files else SilentReport())
-        trainer = Trainer(settings, components, run, report, parallel=parallel)
-        with parallel.agreement():
-            if state is not None:
-                try:
-                    trainer.restore(state)
-                except (KeyError, ValueError, RuntimeError) as err:
-                    raise CheckpointError(f"{resume}: does not fit this model and optimizer: {err}") from None
-                if parallel.writes_files:
-                    _write_resumed_files(run, cfg.to_yaml(), trainer.records)
-        _fit(parallel, trainer, run, report, components, settings, resume, state, Stopped, keep)
-    finally:
-        if lock is not None:
-            lock.release()
-
-
-def _fit(parallel, trainer, run, report, components, settings, resume, state, Stopped, keep=True):
-    info = {
-        "run": run.dir,
-        "data": f"{components.data.name} ({components.data.source}); "
-                f"train {len(components.data.train[1])}, {trainer.eval_split} "
-                f"{len(getattr(components.data, trainer.eval_split)[1])}",
-        "model": f"{settings['model']['name']} ({components.model.num_parameters():,} parameters) on {components.device}",
-    }
-    if parallel.size > 1:
-        info["processes"] = (f"{parallel.description}; global batch {settings['data']['batch_size']}, "
-                             f"each process takes its part of every batch")
-    if state is not None:
-        info["resumed"] = f"from {resume} at epoch {trainer.epoch}, step {trainer.step}"
-        saved_size = int(state.get("world_size", 1))
-        if saved_size != parallel.size:
-            info["resumed"] += (f"; written by {saved_size} process(es), continued by {parallel.size}: "
-                                "the same global batches, equal up to float summation order")
-    report.run_started(info)
-    try:
-        final = trainer.fit()
+        result = train(cfg, resume=resume, source=str(config), parallel=parallel)
     except Stopped as stopped:
-        report.close()
         if parallel.writes_files:
-            record = {"kind": "stopped", "epoch": trainer.epoch, "step": trainer.step,
-                      "reason": str(stopped).splitlines()[0]}
-            if run.last.exists():
-                record["resume"] = trainer.resume_command()
-            try:
-                run.metrics.append(record)
-            except OSError:
-                pass  # the message below matters more than the record
             console_err.print(str(stopped), markup=False, highlight=False)
         sys.exit(stopped.exit_code)
-    except OSError as err:  # a full disk, a folder gone read-only: one message, the way back
-        report.close()
-        message = _write_failure(err, run, trainer, new=state is None)
-        if parallel.size > 1:
-            raise UsageError(message) from None  # every rank stops (they wait in a collective)
-        console_err.print(message, markup=False, highlight=False)
-        sys.exit(1)
-    report.close()
     if not parallel.writes_files:
         return
+    final, run = result.final, result.run
     split = "test"
     summary = f"test loss {final[f'{split}_loss']:.4f}"
     summary += f", test MAE {final[f'{split}_mae']:.4f}" if f"{split}_mae" in final else f", test accuracy {final[f'{split}_acc']:.2%}"
@@ -230,110 +138,6 @@ def _fit(parallel, trainer, run, report, components, settings, resume, state, St
         return
     console.print(f"checkpoints: {run.last} (last), {run.best} (best)", highlight=False)
     console.print(f"evaluate with: nettrain eval --checkpoint {run.best if run.best.exists() else run.last}", highlight=False)
-
-
-# --------------------------------------------------------------------------- the run folder's faults
-
-
-def _describe_os_error(err: OSError, fallback) -> str:
-    where = err.filename or fallback
-    what = (err.strerror or type(err).__name__).lower()
-    return f"{where}: {what}"
-
-
-def _write_failure(err: OSError, run, trainer, new: bool) -> str:
-    """The one message for a write that failed mid-run, with the way back."""
-    problem = _describe_os_error(err, run.dir)
-    if run.last.is_file():
-        return (f"{problem}; the run stopped, its last good checkpoint is kept ({run.last}).\n"
-                f"resume with (once there is room):\n  {trainer.resume_command()}")
-    if new:  # nothing worth keeping: leave no half-made run folder behind
-        shutil.rmtree(run.dir, ignore_errors=True)
-        return f"{problem}; the run stopped before its first checkpoint and its folder {run.dir} was removed"
-    return f"{problem}; the run stopped"
-
-
-def _check_runs_dir(runs_dir: Path, name: str):
-    """A runs folder that can hold a new run folder named ``name-<timestamp>``."""
-    text = str(runs_dir)
-    if "\x00" in text or "\x00" in name:
-        which = "output.runs_dir" if "\x00" in text else "name"
-        raise UsageError(f"{which}: contains a NUL byte, which no file name can hold")
-    longest = _name_max(runs_dir)
-    parts = [p for p in runs_dir.parts if len(p.encode()) > longest]
-    if parts:
-        raise UsageError(f"output.runs_dir: a folder name of {len(parts[0].encode()):,} bytes is longer than "
-                         f"the {longest} this file system allows")
-    folder_name = f"{name}-20261231-235959-99"  # the longest a run folder's name becomes
-    if len(folder_name.encode()) > longest:
-        raise UsageError(f"name: {len(name.encode()):,} bytes is too long for a folder name here (at most "
-                         f"{longest - len(folder_name.encode()) + len(name.encode())} bytes); choose a shorter name")
-    existing = runs_dir
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if existing == runs_dir and not runs_dir.is_dir():
-        raise UsageError(f"output.runs_dir: {runs_dir} is not a folder (it is a file or a device); "
-                         f"give a folder, e.g. --runs-dir runs")
-    if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"output.runs_dir: {runs_dir} cannot be written ({existing} is read-only or "
-                         f"not yours); give another folder with --runs-dir")
-
-
-def _name_max(path: Path) -> int:
-    """The longest file name the file system under ``path`` allows (255 when unknown)."""
-    for folder in (path, *path.parents):
-        try:
-            return os.pathconf(folder, "PC_NAME_MAX")
-        except (OSError, ValueError):
-            continue
-    return 255
-
-
-def _check_run_folder(run):
-    """A resumed run's folder must take its writes: writable, and its files where files belong."""
-    if not os.access(run.dir, os.W_OK | os.X_OK) or not os.access(run.checkpoints, os.W_OK | os.X_OK):
-        raise UsageError(f"{run.dir}: the run folder cannot be written (read-only or not yours); "
-                         f"copy it somewhere writable and resume from the copy")
-    for path in (run.last, run.best, run.dir / "metrics.jsonl", run.dir / "config.yaml"):
-        if path.exists() and not path.is_file():
-            raise UsageError(f"{path}: is a folder (or device), not a file; move it away and resume")
-
-
-def _lock(lock):
-    try:
-        lock.acquire()
-    except OSError as err:  # a full disk or a read-only folder: the lock file cannot be made
-        raise UsageError(f"cannot lock the run folder: {_describe_os_error(err, lock.path)}") from None
-    if lock.took_over_from is not None:
-        console_err.print(f"note: took over the lock of process {lock.took_over_from}, which is no longer "
-                          f"running ({lock.path})", markup=False, highlight=False)
-    return lock
-
-
-def _create_run(Run, RunLock, settings, config_yaml):
-    """The new run's folder, locked, with its config.yaml (Run.create leaves nothing when it fails)."""
-    runs_dir = Path(settings["output"]["runs_dir"])
-    try:
-        run = Run.create(runs_dir, settings["name"], config_yaml)
-    except OSError as err:
-        raise UsageError(f"output.runs_dir: cannot make the run folder: {_describe_os_error(err, runs_dir)}") from None
-    return run, _lock(RunLock(run.dir))
-
-
-def _write_resumed_files(run, config_yaml: str, records: list):
-    """After a successful restore: the run's metrics, cut back to the
-    checkpoint's records (so that rows written after the checkpoint by the
-    process that died are not written twice), then its config (with what
-    the resume changed). Each file is replaced atomically: a full disk
-    leaves the old one, and one message."""
-    from ..checkpoint import replace_text_atomic
-
-    try:
-        replace_text_atomic(run.dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))
-        replace_text_atomic(run.dir / "config.yaml", config_yaml)
-    except OSError as err:
-        raise UsageError(f"{_describe_os_error(err, run.dir)}; the run was not resumed (its files are as "
-                         f"they were); free some space and run the same command again") from None
 
 
 @app.command("eval")
@@ -490,11 +294,14 @@ def runs_command(
 def _best_metric(epochs: list[dict]) -> str:
     """The best evaluation figure over a run's epoch records (accuracy, or the
     loss for regression), from the records alone: finished or not."""
-    for key, pick, fmt in (("val_acc", max, "{:.2%}"), ("test_acc", max, "{:.2%}"),
-                           ("val_loss", min, "{:.4f}"), ("test_loss", min, "{:.4f}")):
-        values = [r[key] for r in epochs if r.get(key) is not None]
-        if values:
-            return f"{key} {fmt.format(pick(values))}"
+    from ..metrics import TASKS
+
+    for metric in (t.best for t in TASKS.values()):
+        for split in ("val", "test"):
+            key = metric.key(split)
+            values = [r[key] for r in epochs if r.get(key) is not None]
+            if values:
+                return f"{key} {metric.format.format(max(values) if metric.higher_is_better else min(values))}"
     return "-"
 
 

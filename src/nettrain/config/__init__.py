@@ -61,8 +61,8 @@ README's reference, generated).
 from __future__ import annotations
 
 from .checks import Boolean, Either, Integer, ListOf, Nullable, Number, OneOf, Text
-from .loading import config_from_dict, load_config
-from .reference import schema_keys, schema_reference
+from .loading import as_config, config_from_dict, load_config
+from .reference import resumable_keys, schema_keys, schema_reference
 from .schema import (Config, DataConfig, LossConfig, ModelConfig, OptimizerConfig, OutputConfig,
                      SchedulerConfig, TrainConfig)
 
@@ -76,6 +76,8 @@ __all__ = [
     "TrainConfig",
     "OutputConfig",
     "load_config",
+    "as_config",
+    "resumable_keys",
     "config_from_dict",
     "schema_reference",
     "schema_keys",

@@ -147,3 +147,17 @@ def load_config(path, overrides=()) -> Config:
         applied.append((dotted, text))
     return _from_mapping(raw, Where(source, overrides=tuple(applied), marks=marks))
 
+
+
+def as_config(config, source: str | None = None) -> Config:
+    """A typed Config from what a Python caller has: a Config (as is), a mapping
+    (validated as a file would be; ``source`` names it in messages) or the path
+    of a YAML file. ConfigError for a config with mistakes; TypeError for
+    anything else."""
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, dict):
+        return config_from_dict(config, source or "<dict>")
+    if isinstance(config, (str, Path)):
+        return load_config(config)
+    raise TypeError(f"config must be a Config, a dict or the path of a YAML file, not {type(config).__name__}")

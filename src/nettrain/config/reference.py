@@ -96,3 +96,15 @@ def schema_keys() -> list[str]:
             if inner_cls is not None:
                 keys += [f"{f.name}.{inner.name}.{n}" for n in field_names(inner_cls)]
     return keys
+
+
+def resumable_keys() -> set[str]:
+    """The dotted keys marked ``resumable`` in the schema: they may change on ``--resume``."""
+    keys = set()
+    for f in own_fields(Config):
+        if f.metadata["resumable"]:
+            keys.add(f.name)
+        cls = _section_class(f.metadata["check"])
+        if cls is not None:
+            keys.update(f"{f.name}.{g.name}" for g in own_fields(cls) if g.metadata["resumable"])
+    return keys

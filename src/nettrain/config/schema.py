@@ -83,8 +83,9 @@ class DataConfig(ChoiceSection):
     KIND: ClassVar[str] = "dataset"
 
     dataset: str = choice_key("dataset", "the data set")
-    root: str = key(Nullable(Text()), "the only folder to look in (and download into) for the data files (null: $NETTRAIN_DATA, ./data, the user cache, the system folder)", None)
-    download: bool = key(Boolean(), "download missing files of mnist/fashion-mnist", True)
+    root: str = key(Nullable(Text()), "the only folder to look in (and download into) for the data files (null: $NETTRAIN_DATA, ./data, the user cache, the system folder)", None,
+                    resumable=True)
+    download: bool = key(Boolean(), "download missing files of mnist/fashion-mnist", True, resumable=True)
     batch_size: int = key(Integer(ge=1), "examples per training step", 64)
     val_split: Any = key(
         Either((Integer(ge=0), "a count of examples"), (Number(ge=0, lt=1), "a fraction of the training set")),
@@ -153,13 +154,14 @@ class EarlyStoppingConfig:
 class TrainConfig:
     """How long to train, and how often to log, evaluate and save."""
 
-    epochs: int = key(Integer(ge=1), "passes over the training set")
-    log_every: int = key(Integer(ge=1), "steps between progress updates", 50)
-    eval_every: int = key(Integer(ge=1), "epochs between evaluations", 1)
+    epochs: int = key(Integer(ge=1), "passes over the training set", resumable=True)
+    log_every: int = key(Integer(ge=1), "steps between progress updates", 50, resumable=True)
+    eval_every: int = key(Integer(ge=1), "epochs between evaluations", 1, resumable=True)
     grad_clip: float = key(Nullable(Number(gt=0)), "clip the gradients' total norm to this (null: no clipping)", None)
     l1: float = key(Number(ge=0), "L1 penalty: l1 * sum(|w|) over the weights is added to the loss", 0.0)
-    checkpoint_every: int = key(Integer(ge=1), "epochs between checkpoints", 1)
-    keep_last: int = key(Integer(ge=1), "epoch-stamped checkpoints kept besides last and best", 1)
+    checkpoint_every: int = key(Integer(ge=1), "epochs between checkpoints", 1, resumable=True)
+    keep_last: int = key(Integer(ge=1), "epoch-stamped checkpoints kept besides last and best", 1,
+                          resumable=True)
     early_stopping: Any = key(Nullable(Section(EarlyStoppingConfig)),
                               "stop when a validation metric stops improving (null: never)", None)
     accumulate: int = key(Integer(ge=1), "micro-batches of batch_size / accumulate summed into each update", 1)
@@ -173,7 +175,7 @@ class TrainConfig:
 class OutputConfig:
     """Where runs are written."""
 
-    runs_dir: str = key(Text(), "folder that holds one folder per run", "runs")
+    runs_dir: str = key(Text(), "folder that holds one folder per run", "runs", resumable=True)
     tensorboard: bool = key(Boolean(), "also write TensorBoard scalars to <run>/tensorboard (needs tensorboardX)",
                             False)
 
@@ -187,10 +189,10 @@ class Config:
     """A whole training run."""
 
     name: str = key(Nullable(RUN_NAME), "the run's name and folder under output.runs_dir", None,
-                    default_doc="the config file's name without .yaml")
+                    default_doc="the config file's name without .yaml", resumable=True)
     seed: int = key(Integer(ge=0), "seed of every random generator", 0)
     device: str = key(Text("'cpu', 'cuda' or 'cuda:N' (N: a GPU index)", r"cpu|cuda(:\d+)?"),
-                      "where to train", "cpu")
+                      "where to train", "cpu", resumable=True)
     data: DataConfig = key(Section(DataConfig), "the data")
     model: ModelConfig = key(Section(ModelConfig), "the network")
     loss: LossConfig = key(Section(LossConfig), "the loss", {})

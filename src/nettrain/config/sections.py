@@ -40,14 +40,17 @@ class Section(Check):
 # ---------------------------------------------------------------------------
 
 
-def key(check: Check, help: str, default=REQUIRED, default_doc: str | None = None):
+def key(check: Check, help: str, default=REQUIRED, default_doc: str | None = None, resumable: bool = False):
     """A config key: its check, its help text and its default (REQUIRED: none).
 
     ``default`` is the value as a person would write it in YAML (it is run
     through ``check`` like a given value); ``default_doc`` says in words what
-    a derived default is (e.g. "train.epochs").
+    a derived default is (e.g. "train.epochs"). ``resumable``: the key may
+    differ between a run and its ``--resume`` (how long and how often, where
+    things are, not what is learned).
     """
-    return field(metadata={"check": check, "help": help, "default": default, "default_doc": default_doc})
+    return field(metadata={"check": check, "help": help, "default": default, "default_doc": default_doc,
+                           "resumable": resumable})
 
 
 @dataclass(frozen=True)

@@ -111,10 +111,6 @@ class DataLoader:
         self.batch_rows = (first, end, n)
         return start + first, start + end
 
-    def set_epoch(self, epoch: int):
-        """Start the next loop at the beginning of ``epoch``."""
-        self.epoch, self.position = int(epoch), 0
-
     def state_dict(self) -> dict:
         """JSON-serialisable: where the loader is and what it needs to reproduce the order."""
         return {

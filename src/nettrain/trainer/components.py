@@ -9,11 +9,13 @@ from __future__ import annotations
 import dataclasses
 
 from .. import backend, registry
+from ..config import as_config
 from ..data import build_data
 from ..data.augment import Augment
 from ..errors import ConfigError, UsageError
 from ..models import build_model
 from ..optim.lr_scheduler import LinearLR, SequentialLR
+
 
 
 @dataclasses.dataclass
@@ -29,18 +31,24 @@ class Components:
     augment: object = None              # data.augment.Augment for training batches, or None
 
 
-def build(config: dict, device=None, transform_state=None, source="config") -> Components:
-    """Data, model, loss, optimizer and scheduler from a resolved config dict.
+def build(config, device=None, transform_state=None, source=None) -> Components:
+    """Data, model, loss, optimizer and scheduler from a config.
 
-    Seeds the engine first, so the model's initial weights depend only on
-    ``config["seed"]``. Raises UsageError subclasses for a person's mistakes
-    (missing data, a model argument that contradicts the data set)."""
-    device = backend.Device(device or config.get("device", "cpu"))
+    ``config`` is a typed ``Config`` (``nettrain.config``); a mapping or a
+    YAML path is validated first (``as_config``: ConfigError naming
+    ``source``). Seeds the engine first, so the model's initial weights
+    depend only on the config's seed. Raises UsageError subclasses for a
+    person's mistakes (missing data, a model argument that contradicts the
+    data set), all before anything is written."""
+    cfg = as_config(config, source)
+    source = source or "config"
+    device = backend.Device(device or cfg.device)
     if device.type == "cuda":
         try:
             backend.cupy_module()  # a clear error now, before anything is built
         except RuntimeError as err:
             raise UsageError(f"device {device}: {err}") from None
+    config = cfg.to_dict()  # validated, every default filled in
     backend.manual_seed(config["seed"])
     data_cfg = dict(config["data"])
     augment_cfg = data_cfg.pop("augment", None) or []
@@ -48,11 +56,11 @@ def build(config: dict, device=None, transform_state=None, source="config") -> C
     train_cfg = config["train"]
     limit_batches(bundle, config["data"]["batch_size"], train_cfg.get("limit_batches"),
                   train_cfg.get("overfit_batches"))
-
     loss_cfg = dict(config["loss"])
     loss_name = loss_cfg.pop("name")
-    model_name, model_cfg = model_arguments(config, bundle, source)
-    model = build_model(model_name, **model_cfg)
+
+    model_name, model_kwargs = model_arguments(cfg, bundle, source)
+    model = build_model(model_name, **model_kwargs)
     model.to(device)
 
     opt_cfg = dict(config["optimizer"])
@@ -106,18 +114,18 @@ def limit_batches(bundle, batch_size: int, limit=None, overfit=None):
         bundle.test = tuple(a[:size] for a in bundle.test)
 
 
-def model_arguments(config: dict, bundle, source="config") -> tuple[str, dict]:
+def model_arguments(config, bundle, source=None) -> tuple[str, dict]:
     """The model's name and keyword arguments, sizes filled in from the data
     set, after checking that the loss and the model fit the data (ConfigError
     otherwise). ``bundle`` may be a probe (``build_data(..., probe=True)``)."""
-    loss = registry.entry("loss", config["loss"]["name"])
+    cfg = as_config(config, source)
+    source = source or "config"
+    loss = cfg.loss.entry()
     _check_loss_fits_data(loss, bundle, source)
-    model_cfg = dict(config["model"])
-    model_name = model_cfg.pop("name")
-    model_cfg = _fill_model_sizes(registry.entry("model", model_name), model_cfg, bundle, loss, source)
+    kwargs = _fill_model_sizes(cfg.model.entry(), cfg.model.kwargs(), bundle, loss, source)
     if loss.meta["model_output"] == "log_probabilities":
-        model_cfg["log_softmax"] = True  # NLLLoss takes log-probabilities, as in PyTorch
-    return model_name, model_cfg
+        kwargs["log_softmax"] = True  # NLLLoss takes log-probabilities, as in PyTorch
+    return cfg.model.name, kwargs
 
 
 def _check_loss_fits_data(loss: registry.Entry, bundle, source):

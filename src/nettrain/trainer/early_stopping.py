@@ -38,6 +38,11 @@ class EarlyStopping:
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
+    def epoch_finished(self, record: dict):
+        """An epoch-record consumer (``Trainer``): marks the record that ends the run."""
+        if self.update(record):
+            record["early_stop"] = self.reason()
+
     def update(self, record: dict) -> bool:
         if self.monitor not in record:
             return False

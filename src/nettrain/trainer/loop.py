@@ -17,6 +17,8 @@ from ..nn.utils import clip_grad_norm_, l1_penalty
 from ..report import plot_curves
 from ..tensor import as_tensor
 from ..tensorboard import TensorBoardLog
+from ..config import as_config
+from ..metrics import task_metrics
 from .components import Components
 from .early_stopping import EarlyStopping
 from .objective import EpochSums, Objective, evaluate
@@ -62,16 +64,56 @@ class StopRequests:
 # --------------------------------------------------------------------------- the trainer
 
 
+class BestTracker:
+    """The best evaluation so far, by the task's ``best`` metric (``nettrain.metrics``);
+    ``improved`` says whether the last epoch's record set it."""
+
+    def __init__(self, task: str, split: str, best: dict | None = None):
+        self.metric, self.key = task_metrics(task).best, task_metrics(task).best.key(split)
+        self.best, self.improved = best, False
+
+    def epoch_finished(self, record: dict):
+        value = record.get(self.key)
+        self.improved = value is not None and (self.best is None or self.metric.better(value, self.best["value"]))
+        if self.improved:
+            self.best = {"metric": self.key, "value": value, "epoch": record["epoch"]}
+
+
+class EarlyStopNote:
+    """Tells the report, below the table's row, that early stopping ended the run."""
+
+    def __init__(self, report, epochs: int):
+        self.report, self.epochs = report, epochs
+
+    def epoch_finished(self, record: dict):
+        if "early_stop" in record:
+            self.report.note(f"{record['early_stop']}: stopping after epoch {record['epoch']} of {self.epochs}")
+
+
 class Trainer:
-    def __init__(self, config: dict, components: Components, run: Run, report, callbacks=(), parallel=None):
-        self.config = config
+    """Epochs of steps over a run's components, with exact resume.
+
+    ``config`` is a ``nettrain.config.Config`` (a mapping is validated into
+    one); the loop reads its resolved form. After each epoch the loop builds
+    one record (``kind: epoch``: losses, scores, lr, seconds) and hands it
+    to its consumers, in order, through one method, ``epoch_finished(record)``
+    (``consumers()``): the best tracker, early stopping (which marks the
+    record), the metrics log and the checkpoint policy (rank 0 only), the
+    report, TensorBoard, and any ``consumers`` given.
+    """
+
+    def __init__(self, config, components: Components, run: Run, report, callbacks=(), parallel=None,
+                 consumers=()):
+        self.typed_config = as_config(config)
+        self.config = self.typed_config.to_dict()  # validated, every default filled in
+        self.extra_consumers = list(consumers)
         # The other processes of a data-parallel run (distributed/parallel.py); one process: no-ops.
         self.parallel = parallel or SingleProcess()
         self.c = components
         self.run = run
         self.report = report
         self.callbacks: list[Callable[[dict], None]] = list(callbacks)
-        train = config["train"]
+        train = self.config["train"]
         self.epochs = train["epochs"]
         self.grad_clip = train.get("grad_clip")
         self.l1 = train.get("l1") or 0.0
@@ -80,8 +122,8 @@ class Trainer:
         self.eval_split = "val" if data.val is not None else "test"
         self.accumulate = train.get("accumulate", 1)
         self.loader = self.parallel.shard(data.loader(
-            "train", config["data"]["batch_size"], shuffle=not train.get("overfit_batches"), drop_last=False,
-            seed=config["seed"], device=components.device, augment=components.augment,
+            "train", self.config["data"]["batch_size"], shuffle=not train.get("overfit_batches"), drop_last=False,
+            seed=self.config["seed"], device=components.device, augment=components.augment,
             max_batches=train.get("limit_batches"),
         ))
         self.step_scheduler = components.scheduler if components.scheduler_interval == "step" else None
@@ -92,9 +134,23 @@ class Trainer:
         self.epoch = 0           # epochs completed
         self.step = 0            # optimizer steps taken
         self.progress = EpochSums()
-        self.best = None         # best eval metric so far
         self.records: list[dict] = []
-        self.checkpoints = CheckpointPolicy(run, train["checkpoint_every"], train["keep_last"], self.epochs)
+        self.tracker = BestTracker(data.task, self.eval_split)
+        self.checkpoints = CheckpointPolicy(run, train["checkpoint_every"], train["keep_last"], self.epochs,
+                                            self.save, self.tracker)
+
+    @property
+    def best(self) -> dict | None:
+        """The best eval metric so far: {"metric", "value", "epoch"}."""
+        return self.tracker.best
+
+    def consumers(self) -> list:
+        """Who gets each epoch's record, in order (see the class's docstring)."""
+        writes = self.parallel.writes_files  # only rank 0 writes the run folder
+        return [self.tracker, *([self.early_stopping] if self.early_stopping is not None else []),
+                *([self.run.metrics, self.checkpoints] if writes else []), self.report,
+                *([EarlyStopNote(self.report, self.epochs)] if self.early_stopping is not None else []),
+                *([self.tensorboard] if self.tensorboard is not None else []), *self.extra_consumers]
 
     # -- one epoch
 
@@ -219,32 +275,16 @@ class Trainer:
     def _fit(self, writes) -> dict:
         log = self.run.metrics
         self.parallel.synchronise(self.c.model)
+        consumers = self.consumers()
         with StopRequests() as stop:
             while self.epoch < self.epochs and not (self.early_stopping and self.early_stopping.stopped):
                 self.train_epoch(stop)
-                row = {"kind": "epoch", "epoch": self.epoch + 1, "step": self.step}
-                row.update(self.progress.summary("train", self.objective.task))
-                row["lr"] = self.progress.lr if self.progress.lr is not None else self.c.optimizer.param_groups[0]["lr"]
-                if (self.epoch + 1) % self.config["train"]["eval_every"] == 0 or self.epoch + 1 == self.epochs:
-                    row.update(self.evaluate(self.eval_split))
-                row["seconds"] = round(self.progress.seconds, 3)
-                row["world_size"] = self.parallel.size
-                if self.epoch_scheduler is not None:
-                    self.epoch_scheduler.step()
+                record = self._epoch_record()
                 self.epoch += 1
                 self.progress = EpochSums()
-                improved = self._track_best(row)
-                if self.early_stopping is not None and self.early_stopping.update(row):
-                    row["early_stop"] = self.early_stopping.reason()
-                self.records.append(row)
-                if writes:
-                    log.append(row)
-                    self.checkpoints.after_epoch(self.epoch, improved, self.save)
-                self.report.epoch_finished(row)
-                if "early_stop" in row:
-                    self.report.note(f"{row['early_stop']}: stopping after epoch {self.epoch} of {self.epochs}")
-                if self.tensorboard is not None:
-                    self.tensorboard.epoch(row)
+                self.records.append(record)
+                for consumer in consumers:
+                    consumer.epoch_finished(record)
                 stop_signal = self.parallel.any_stop(stop.signum)  # agreed: every process stops here
                 if stop_signal is not None:
                     raise Stopped(self._stopped_message(stop_signal), StopRequests.SIGNALS[stop_signal])
@@ -260,6 +300,19 @@ class Trainer:
                 log.append(final)
                 plot_curves(self.records, self.run.dir / "curves.png")
         return final
+
+    def _epoch_record(self) -> dict:
+        """The epoch just trained: train figures, lr, the eval split's figures when due; steps the scheduler."""
+        record = {"kind": "epoch", "epoch": self.epoch + 1, "step": self.step}
+        record.update(self.progress.summary("train", self.objective.task))
+        record["lr"] = self.progress.lr if self.progress.lr is not None else self.c.optimizer.param_groups[0]["lr"]
+        if (self.epoch + 1) % self.config["train"]["eval_every"] == 0 or self.epoch + 1 == self.epochs:
+            record.update(self.evaluate(self.eval_split))
+        record["seconds"] = round(self.progress.seconds, 3)
+        record["world_size"] = self.parallel.size
+        if self.epoch_scheduler is not None:
+            self.epoch_scheduler.step()
+        return record
 
     def _final_record(self) -> dict:
         final = {"kind": "final", "epoch": self.epoch, "step": self.step}
@@ -282,16 +335,6 @@ class Trainer:
             f"the last checkpoint is {self.run.last}\n"
             f"resume with (it evaluates and writes the final record):\n  {self.resume_command()}"
         )
-
-    def _track_best(self, row) -> bool:
-        split = self.eval_split
-        key, better = (f"{split}_acc", max) if self.objective.task != "regression" else (f"{split}_loss", min)
-        if key not in row:
-            return False
-        if self.best is None or better(row[key], self.best["value"]) != self.best["value"]:
-            self.best = {"metric": key, "value": row[key], "epoch": row["epoch"]}
-            return True
-        return False
 
     # -- checkpoint state
 
@@ -329,7 +372,7 @@ class Trainer:
         self.progress = EpochSums(**state["progress"])
         self.loader.load_state_dict(state["loader"])
         backend.set_rng_state(state["rng"])
-        self.best = state.get("best")
+        self.tracker.best = state.get("best")
         if self.early_stopping is not None and state.get("early_stopping") is not None:
             self.early_stopping.load_state_dict(state["early_stopping"])
         self.records = list(state.get("metrics") or [])

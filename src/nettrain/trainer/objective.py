@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import backend, registry
 from ..autograd import no_grad
+from ..metrics import LOSS, task_metrics
 from ..distributed.parallel import SingleProcess
 from ..tensor import Tensor, as_tensor
 
@@ -104,10 +105,7 @@ class EpochSums:
 
     def summary(self, split, task) -> dict:
         n = max(self.count, 1)
-        out = {f"{split}_loss": self.loss_sum / n}
-        if task == "regression":
-            out[f"{split}_mae"] = self.abs_err / n
-        else:
-            out[f"{split}_acc"] = self.correct / n
-        return out
+        score = task_metrics(task).score
+        value = self.abs_err / n if score.name == "mae" else self.correct / n
+        return {LOSS.key(split): self.loss_sum / n, score.key(split): value}
 

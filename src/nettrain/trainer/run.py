@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
+import os
 import shutil
+import sys
 from pathlib import Path
 
-from ..checkpoint import SUFFIX, copy_atomic
+from ..checkpoint import SUFFIX, copy_atomic, replace_text_atomic
+from ..config import resumable_keys
 from ..errors import UsageError
 from ..report import MetricsLog
+from ..runlock import RunLock
 
 
 @dataclasses.dataclass
@@ -62,20 +67,22 @@ class Run:
 
 
 class CheckpointPolicy:
-    """After each epoch: every ``every`` epochs (and after the last) write
-    ``last``, copy it to ``best`` when the eval metric improved and to an
-    epoch-stamped file, keeping ``keep_last`` stamped files."""
+    """After each epoch (an epoch-record consumer, last in line): every
+    ``every`` epochs, and after the last, ``save`` the trainer's state to
+    ``last``, copy it to ``best`` when ``tracker`` says the eval metric
+    improved and to an epoch-stamped file, keeping ``keep_last`` of those."""
 
-    def __init__(self, run: Run, every: int, keep_last: int, epochs: int):
+    def __init__(self, run: Run, every: int, keep_last: int, epochs: int, save, tracker):
         self.run, self.every, self.keep_last, self.epochs = run, every, keep_last, epochs
+        self.save, self.tracker = save, tracker
 
-    def after_epoch(self, epoch: int, improved: bool, save):
-        """``epoch`` epochs are done; ``save(path)`` writes the trainer's state."""
+    def epoch_finished(self, record: dict):
+        epoch = record["epoch"]
         if epoch % self.every and epoch != self.epochs:
             return
         run = self.run
-        save(run.last)  # serialised once; best and the stamped copy are file copies
-        if improved:
+        self.save(run.last)  # serialised once; best and the stamped copy are file copies
+        if self.tracker.improved:
             copy_atomic(run.last, run.best)
         copy_atomic(run.last, run.checkpoints / f"epoch-{epoch:04d}{SUFFIX}")
         kept = sorted(run.checkpoints.glob(f"epoch-*{SUFFIX}"))
@@ -83,22 +90,17 @@ class CheckpointPolicy:
             old.unlink()
 
 
-# Keys that may change between a run and its resume (how long and how often,
-# not what is learned); everything else must match the checkpoint.
-RESUMABLE_CHANGES = {"name", "device", "train.epochs", "train.log_every", "train.eval_every",
-                     "train.checkpoint_every", "train.keep_last", "output.runs_dir", "data.root",
-                     "data.download"}
-
-
-def config_differences(saved: dict, given: dict, prefix="") -> list[str]:
-    """Dotted keys whose values differ between two resolved configs."""
+def config_differences(saved: dict, given: dict, prefix="", resumable=None) -> list[str]:
+    """Dotted keys whose values differ between two resolved configs, except
+    those the schema marks resumable (``key(..., resumable=True)``)."""
+    resumable = resumable_keys() if resumable is None else resumable
     out = []
     for key in sorted(set(saved) | set(given)):
         dotted = f"{prefix}{key}"
         a, b = saved.get(key), given.get(key)
         if isinstance(a, dict) and isinstance(b, dict):
-            out.extend(config_differences(a, b, dotted + "."))
-        elif a != b and dotted not in RESUMABLE_CHANGES:
+            out.extend(config_differences(a, b, dotted + ".", resumable))
+        elif a != b and dotted not in resumable:
             out.append(f"{dotted}: checkpoint has {a!r}, config has {b!r}")
     return out
 
@@ -112,3 +114,107 @@ def check_resumable(saved_config: dict, config: dict, checkpoint_path):
             + ". Resume with the run's own config (runs/<run>/config.yaml), changing only "
             "train.epochs or logging options."
         )
+
+
+# --------------------------------------------------------------------------- the run folder's faults
+
+
+
+
+def _describe_os_error(err: OSError, fallback) -> str:
+    where = err.filename or fallback
+    what = (err.strerror or type(err).__name__).lower()
+    return f"{where}: {what}"
+
+
+def write_failure(err: OSError, run, trainer, new: bool) -> str:
+    """The one message for a write that failed mid-run, with the way back."""
+    problem = _describe_os_error(err, run.dir)
+    if run.last.is_file():
+        return (f"{problem}; the run stopped, its last good checkpoint is kept ({run.last}).\n"
+                f"resume with (once there is room):\n  {trainer.resume_command()}")
+    if new:  # nothing worth keeping: leave no half-made run folder behind
+        shutil.rmtree(run.dir, ignore_errors=True)
+        return f"{problem}; the run stopped before its first checkpoint and its folder {run.dir} was removed"
+    return f"{problem}; the run stopped"
+
+
+def check_runs_dir(runs_dir: Path, name: str):
+    """A runs folder that can hold a new run folder named ``name-<timestamp>``."""
+    text = str(runs_dir)
+    if "\x00" in text or "\x00" in name:
+        which = "output.runs_dir" if "\x00" in text else "name"
+        raise UsageError(f"{which}: contains a NUL byte, which no file name can hold")
+    longest = _name_max(runs_dir)
+    parts = [p for p in runs_dir.parts if len(p.encode()) > longest]
+    if parts:
+        raise UsageError(f"output.runs_dir: a folder name of {len(parts[0].encode()):,} bytes is longer than "
+                         f"the {longest} this file system allows")
+    folder_name = f"{name}-20261231-235959-99"  # the longest a run folder's name becomes
+    if len(folder_name.encode()) > longest:
+        raise UsageError(f"name: {len(name.encode()):,} bytes is too long for a folder name here (at most "
+                         f"{longest - len(folder_name.encode()) + len(name.encode())} bytes); choose a shorter name")
+    existing = runs_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing == runs_dir and not runs_dir.is_dir():
+        raise UsageError(f"output.runs_dir: {runs_dir} is not a folder (it is a file or a device); "
+                         f"give a folder, e.g. --runs-dir runs")
+    if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"output.runs_dir: {runs_dir} cannot be written ({existing} is read-only or "
+                         f"not yours); give another folder with --runs-dir")
+
+
+def _name_max(path: Path) -> int:
+    """The longest file name the file system under ``path`` allows (255 when unknown)."""
+    for folder in (path, *path.parents):
+        try:
+            return os.pathconf(folder, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            continue
+    return 255
+
+
+def check_run_folder(run):
+    """A resumed run's folder must take its writes: writable, and its files where files belong."""
+    if not os.access(run.dir, os.W_OK | os.X_OK) or not os.access(run.checkpoints, os.W_OK | os.X_OK):
+        raise UsageError(f"{run.dir}: the run folder cannot be written (read-only or not yours); "
+                         f"copy it somewhere writable and resume from the copy")
+    for path in (run.last, run.best, run.dir / "metrics.jsonl", run.dir / "config.yaml"):
+        if path.exists() and not path.is_file():
+            raise UsageError(f"{path}: is a folder (or device), not a file; move it away and resume")
+
+
+def lock_run(lock):
+    try:
+        lock.acquire()
+    except OSError as err:  # a full disk or a read-only folder: the lock file cannot be made
+        raise UsageError(f"cannot lock the run folder: {_describe_os_error(err, lock.path)}") from None
+    if lock.took_over_from is not None:
+        print(f"note: took over the lock of process {lock.took_over_from}, which is no longer "
+              f"running ({lock.path})", file=sys.stderr, flush=True)
+    return lock
+
+
+def create_locked_run(runs_dir, name: str, config_yaml: str):
+    """The new run's folder, locked, with its config.yaml (Run.create leaves nothing when it fails)."""
+    runs_dir = Path(runs_dir)
+    try:
+        run = Run.create(runs_dir, name, config_yaml)
+    except OSError as err:
+        raise UsageError(f"output.runs_dir: cannot make the run folder: {_describe_os_error(err, runs_dir)}") from None
+    return run, lock_run(RunLock(run.dir))
+
+
+def write_resumed_files(run, config_yaml: str, records: list):
+    """After a successful restore: the run's metrics, cut back to the
+    checkpoint's records (so that rows written after the checkpoint by the
+    process that died are not written twice), then its config (with what
+    the resume changed). Each file is replaced atomically: a full disk
+    leaves the old one, and one message."""
+    try:
+        replace_text_atomic(run.dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+        replace_text_atomic(run.dir / "config.yaml", config_yaml)
+    except OSError as err:
+        raise UsageError(f"{_describe_os_error(err, run.dir)}; the run was not resumed (its files are as "
+                         f"they were); free some space and run the same command again") from None

@@ -1,0 +1,171 @@
+"""One training session, callable from Python: ``nettrain.train(config)``.
+
+``nettrain train`` is this function plus parsing its options and printing
+the outcome; a Python user gets the same run folder, checkpoints and exact
+resume without copying the command's code::
+
+    import nettrain
+    result = nettrain.train("configs/clusters.yaml")
+    result.final["test_acc"], result.run.dir
+    nettrain.train(result.run.dir / "config.yaml", resume=result.run.last)
+
+Everything that can fail on a person's input (the config, the checkpoint,
+the data) fails before the run folder exists.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..checkpoint import open_checkpoint
+from ..config import as_config, config_from_dict
+from ..errors import CheckpointError, ConfigError, UsageError
+from ..memory_estimate import check_fits_memory
+from ..report import SilentReport, make_report
+from ..runlock import RunLock
+from .components import build
+from .loop import Stopped, Trainer
+from .run import (Run, check_resumable, check_run_folder, check_runs_dir, create_locked_run, lock_run,
+                  write_failure, write_resumed_files)
+
+
+@dataclass
+class TrainResult:
+    """What a finished session leaves: its run folder, the final record and every record."""
+
+    run: Run
+    final: dict
+    records: list = field(default_factory=list)
+
+
+def checkpoint_config(layout_config, checkpoint) -> "Config":  # noqa: F821 - nettrain.config.Config
+    """A checkpoint's stored config, validated as a file would be: a hand-edited
+    or foreign one is a ConfigError naming the checkpoint (exit 2)."""
+    if not isinstance(layout_config, dict):
+        raise ConfigError(f"{checkpoint} (its config): expected a mapping of config sections, "
+                          f"got {type(layout_config).__name__}")
+    return config_from_dict(layout_config, source=f"{checkpoint} (its config)")
+
+
+def train(config, *, resume=None, report=None, consumers=(), source=None, parallel=None) -> TrainResult:
+    """Train what ``config`` describes (a Config, a mapping or a YAML path).
+
+    ``resume``: a checkpoint of this config's run to continue from (the keys
+    the schema marks resumable, such as train.epochs, may differ). ``report``:
+    what shows progress (default: ``make_report``, rich on a terminal, plain
+    lines elsewhere). ``consumers``: more epoch-record consumers (see
+    ``Trainer``). ``source`` names the config in messages (default: its
+    path, or "config"). ``parallel``: the processes of a data-parallel run
+    (``nettrain.distributed.connect()``; default one process). Raises
+    UsageError subclasses for a person's mistakes and ``Stopped`` when a
+    signal or a diverging loss ends the run early (after recording it in
+    metrics.jsonl)."""
+    from ..distributed.parallel import SingleProcess
+
+    parallel = parallel or SingleProcess()
+    source = source or (str(config) if isinstance(config, (str, Path)) else None)
+    # Every rank checks the same input; a mistake is one message and exit 2
+    # for all of them, found before anything is written or exchanged: a new
+    # run's folder is made last, a resumed run's files are rewritten only
+    # once its checkpoint has been restored.
+    with parallel.agreement():
+        cfg = as_config(config, source)
+        source = source or "config"
+        check_fits_memory(cfg.to_dict(), source)
+        state, run = None, None
+        device = parallel.use_device(cfg.device)  # a GPU per process
+        if resume is not None:
+            with open_checkpoint(resume) as ckpt:  # layout checked; arrays read only once they fit
+                saved = checkpoint_config(ckpt.layout["config"], resume)
+                check_resumable(saved.to_dict(), cfg.to_dict(), resume)
+                run = Run.of_checkpoint(resume)
+                if not (run.dir / "config.yaml").exists():
+                    raise CheckpointError(f"{resume}: not inside a run folder (no {run.dir / 'config.yaml'})")
+                check_run_folder(run)
+                components = build(cfg, device=device, transform_state=ckpt.layout["data"]["transform_state"],
+                                   source=source)
+                state = ckpt.load(components.model, components.optimizer, components.scheduler)
+        else:
+            check_runs_dir(Path(cfg.output.runs_dir), cfg.name)
+            components = build(cfg, device=device, source=source)
+        parallel.check_model(components.model)
+
+    # Only rank 0 writes (and holds the run folder's lock); the others learn
+    # the folder's path from it.
+    lock = None
+    with parallel.agreement():
+        if parallel.writes_files:
+            if run is None:
+                run, lock = create_locked_run(cfg.output.runs_dir, cfg.name, cfg.to_yaml())
+            else:
+                lock = lock_run(RunLock(run.dir))
+    try:
+        run = Run(Path(parallel.broadcast(str(run.dir) if parallel.writes_files else None)))
+        data = components.data
+        if not parallel.writes_files:
+            report = SilentReport()
+        elif report is None:
+            report = make_report(data.task, cfg.train.log_every, "val" if data.val is not None else "test")
+        trainer = Trainer(cfg, components, run, report, parallel=parallel, consumers=consumers)
+        with parallel.agreement():
+            if state is not None:
+                try:
+                    trainer.restore(state)
+                except (KeyError, ValueError, RuntimeError) as err:
+                    raise CheckpointError(f"{resume}: does not fit this model and optimizer: {err}") from None
+                if parallel.writes_files:
+                    write_resumed_files(run, cfg.to_yaml(), trainer.records)
+        final = _fit(trainer, run, report, parallel, _run_info(cfg, components, run, trainer, parallel, resume, state),
+                     new=state is None)
+    finally:
+        if lock is not None:
+            lock.release()
+    return TrainResult(run, final, trainer.records)
+
+
+def _fit(trainer, run, report, parallel, info, new: bool) -> dict:
+    """trainer.fit() between the report's start and close; a stop recorded in metrics.jsonl."""
+    report.run_started(info)
+    try:
+        final = trainer.fit()
+    except Stopped as stopped:
+        report.close()
+        if parallel.writes_files:
+            record = {"kind": "stopped", "epoch": trainer.epoch, "step": trainer.step,
+                      "reason": str(stopped).splitlines()[0]}
+            if run.last.exists():
+                record["resume"] = trainer.resume_command()
+            try:
+                run.metrics.append(record)
+            except OSError:
+                pass  # the message matters more than the record
+        raise
+    except OSError as err:  # a full disk, a folder gone read-only: one message, the way back
+        report.close()
+        message = write_failure(err, run, trainer, new=new)
+        if parallel.size > 1:
+            raise UsageError(message) from None  # every rank stops (they wait in a collective)
+        raise Stopped(message, 1) from None
+    report.close()
+    return final
+
+
+def _run_info(cfg, components, run, trainer, parallel, resume, state) -> dict:
+    """What the report shows before the first epoch."""
+    data = components.data
+    info = {
+        "run": run.dir,
+        "data": f"{data.name} ({data.source}); train {len(data.train[1])}, {trainer.eval_split} "
+                f"{len(getattr(data, trainer.eval_split)[1])}",
+        "model": f"{cfg.model.name} ({components.model.num_parameters():,} parameters) on {components.device}",
+    }
+    if parallel.size > 1:
+        info["processes"] = (f"{parallel.description}; global batch {cfg.data.batch_size}, "
+                             f"each process takes its part of every batch")
+    if state is not None:
+        info["resumed"] = f"from {resume} at epoch {trainer.epoch}, step {trainer.step}"
+        saved_size = int(state.get("world_size", 1))
+        if saved_size != parallel.size:
+            info["resumed"] += (f"; written by {saved_size} process(es), continued by {parallel.size}: "
+                                "the same global batches, equal up to float summation order")
+    return info
