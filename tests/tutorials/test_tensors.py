@@ -1,5 +1,6 @@
 """Tensor tutorials (the Blitz, d2l.ai's preliminaries, the seeds' snippets)
 run with only their imports changed, printing what PyTorch prints."""
+import pytest
 
 
 def test_blitz_tensor_tutorial(tutorial):
@@ -9,3 +10,32 @@ def test_blitz_tensor_tutorial(tutorial):
     assert "12.0 <class 'float'>" in out
     assert "t: tensor([2., 2., 2., 2., 2.], dtype=nettrain.float64)\nn: [2. 2. 2. 2. 2.]" in out
     assert "tensor([[6., 5., 6., 6.],\n        [6., 5., 6., 6.]," in out
+
+
+def test_d2l_linear_algebra(tutorial):
+    out = tutorial.check("d2l_linear_algebra")  # deterministic: PyTorch's exact text
+    assert "tensor([[ 6.],\n        [22.],\n        [38.],\n        [54.],\n        [70.]])" in out
+    assert "tensor(5.)\ntensor(7.)\ntensor(6.)" in out  # norm, abs().sum(), norm of ones(4, 9)
+    assert "tensor([40., 45., 50., 55.]) nettrain.Size([4])" in out  # sum(axis=0)
+
+
+def test_d2l_autograd(tutorial):
+    out = tutorial.check("d2l_autograd", numbers="masked")  # randn(size=()) in the last part
+    assert out.startswith("tensor([0., 1., 2., 3.])\nNone\ntensor(28., grad_fn=<MulBackward0>)\n"
+                          "tensor([ 0.,  4.,  8., 12.])\ntensor([True, True, True, True])\n")
+    assert "tensor(6., grad_fn=<SumBackward0>) tensor([1., 1., 1., 1.])" in out
+    assert "tensor([0., 1., 4., 9.], grad_fn=<MulBackward0>) tensor([0., 2., 4., 6.])" in out
+    assert out.endswith("tensor(True)\n")
+
+
+def test_blitz_autograd_gentle_introduction(tutorial):
+    out = tutorial.check("blitz_autograd_gentle", numbers="masked")
+    assert out.startswith("tensor([-12.,  65.], grad_fn=<SubBackward0>)\ntensor([True, True])\ntensor([True, True])\n"
+                          "tensor([36., 81.]) tensor([-12.,  -8.])\n")
+    assert "Does `a` require gradients?: False\nDoes `b` require gradients?: True" in out
+
+
+@pytest.mark.xfail(strict=True, reason="float32 with an int64 tensor gives float64: type promotion is issue 11 item 2 (helper engine)")
+def test_d2l_ndarray(tutorial):
+    out = tutorial.check("d2l_ndarray")  # PyTorch's exact text
+    assert "tensor([ 3.,  4.,  6., 10.]) tensor([-1.,  0.,  2.,  6.])" in out
