@@ -63,7 +63,7 @@ class NettrainRun:
         correct = 0
         with nt.no_grad():
             for i in range(0, len(x), 1000):
-                correct += int((self.model(nt.from_numpy(x[i:i + 1000])).data.argmax(1) == y[i:i + 1000]).sum())
+                correct += int((self.model(nt.from_numpy(x[i:i + 1000])).array.argmax(1) == y[i:i + 1000]).sum())
         self.model.train()
         return correct / len(x)
 

@@ -95,13 +95,13 @@ class _PlainSGD:
 
     def step(self):
         for i, p in enumerate(self.params):
-            g = p.grad.data
+            g = p.grad.array
             if self.buffers[i] is None:
                 self.buffers[i] = g.copy()
             else:
                 self.buffers[i] *= MOMENTUM
                 self.buffers[i] += g
-            p.data -= LR * self.buffers[i]
+            p.array -= LR * self.buffers[i]
 
 
 def nettrain_trainer(model_name, data):

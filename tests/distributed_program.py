@@ -37,7 +37,7 @@ def forward_backward(model):
         out = model(nt.from_numpy(xb))
         loss = F.cross_entropy(out, nt.from_numpy(yb))
         loss.backward()
-        correct = int((out.data.argmax(1) == yb).sum())
+        correct = int((out.array.argmax(1) == yb).sum())
         return StepStats(loss.item() * len(yb), len(yb), correct)
     return compute
 
@@ -53,7 +53,7 @@ def train_epochs(parallel, model, x, y, batch_size, epochs, stop_at=None):
             stats = parallel.step(compute, xb, yb, loader.batch_rows, signum)
             steps.append({"loss": stats.loss, "count": stats.count, "correct": stats.correct,
                           "stop": parallel.stop_after(stats, signum),
-                          "grad": np.concatenate([p.grad.data.ravel() for p in model.parameters()]).tolist()})
+                          "grad": np.concatenate([p.grad.array.ravel() for p in model.parameters()]).tolist()})
             optimizer.step()
     return steps
 
@@ -71,14 +71,14 @@ def data_parallel_equals_one_process(out: Path, dropout: float):
     start = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     nt.manual_seed(7)  # the dropout stream: the same on every rank
     steps = train_epochs(parallel, model, x, y, batch_size=7, epochs=2, stop_at=2)
-    params = np.concatenate([p.data.ravel() for p in model.parameters()])
+    params = np.concatenate([p.array.ravel() for p in model.parameters()])
     same_everywhere = parallel.agree(params.tobytes()) == [params.tobytes()] * parallel.size
 
     reference = nt.models.MLP(5, hidden=[8], out_features=3, dropout=dropout)
     reference.load_state_dict({k: nt.from_numpy(v) for k, v in start.items()})
     nt.manual_seed(7)
     expected = train_epochs(SingleProcess(), reference, x, y, batch_size=7, epochs=2)
-    expected_params = np.concatenate([p.data.ravel() for p in reference.parameters()])
+    expected_params = np.concatenate([p.array.ravel() for p in reference.parameters()])
     if parallel.rank == 0:
         write(out, {
             "size": parallel.size, "same_everywhere": same_everywhere,

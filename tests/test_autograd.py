@@ -27,7 +27,7 @@ def test_vector_jacobian_product_of_doubling_loop():
     x = nt.randn(3, requires_grad=True)
     y = x * 2
     k = 1
-    while y.data.dot(y.data) ** 0.5 < 1000:
+    while y.array.dot(y.array) ** 0.5 < 1000:
         y = y * 2
         k += 1
     v = nt.tensor([0.1, 1.0, 0.0001])
@@ -267,5 +267,5 @@ def test_grad_arrays_are_not_shared_between_leaves():
     a = nt.randn(3, requires_grad=True)
     b = nt.randn(3, requires_grad=True)
     (a + b).sum().backward()
-    a.grad.data += 5
+    a.grad.array += 5
     np.testing.assert_array_equal(b.grad.numpy(), np.ones(3))

@@ -158,7 +158,7 @@ def test_flat_buffer_sum_is_the_gradient_of_the_global_mean():
     assert stats.count == 7 and stats.correct == 5 and stats.stop_signal == signal.SIGTERM
     assert stats.loss == pytest.approx(full_loss, rel=1e-6)
     for mine, reference in zip(buffers[0].params, full.parameters()):
-        np.testing.assert_allclose(mine.grad.data, reference.grad.data, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(mine.grad.array, reference.grad.array, rtol=1e-5, atol=1e-7)
 
 
 def test_nccl_communicator_protocol_without_a_gpu():

@@ -88,9 +88,9 @@ def _tensors_a_case_holds(fn, inputs, out):
 def _change_in_place(t):
     with nt.no_grad():
         if t.dtype == nt.bool:
-            t[...] = ~t.data
+            t[...] = ~t.array
         elif not t.dtype.is_floating_point:
-            t[...] = t.data.max() - t.data
+            t[...] = t.array.max() - t.array
         else:
             t.mul_(1.5).add_(0.25)
 

@@ -40,9 +40,9 @@ def test_mlp_layers_flatten_images_and_dropout_only_in_training():
     assert model.num_parameters() == 784 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10
     x = nt.randn(4, 1, 28, 28)
     assert model(x).shape == (4, 10)
-    assert not np.array_equal(model(x).data, model(x).data)  # a fresh dropout mask each time
+    assert not np.array_equal(model(x).array, model(x).array)  # a fresh dropout mask each time
     model.eval()
-    np.testing.assert_array_equal(model(x).data, model(x).data)
+    np.testing.assert_array_equal(model(x).array, model(x).array)
     assert list(models.MLP(3, 4, 2).state_dict()) == ["layers.0.weight", "layers.0.bias", "layers.2.weight",
                                                       "layers.2.bias"]
 
@@ -88,7 +88,7 @@ def test_two_clusters_reach_99_percent_accuracy():
         opt.zero_grad()
         loss.backward()
         opt.step()
-    accuracy = ((model(inputs).data > 0) == (y > 0.5)).mean()
+    accuracy = ((model(inputs).array > 0) == (y > 0.5)).mean()
     assert accuracy >= 0.99
 
 

@@ -14,23 +14,23 @@ from nettrain.nn.utils import clip_grad_norm_, clip_grad_value_, l1_penalty
 def test_default_init_is_uniform_in_one_over_sqrt_fan_in():
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w = layer.weight.data
+    w = layer.weight.array
     assert w.dtype == np.float32 and w.shape == (300, 400)
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound  # std of U(-b, b) is b / sqrt(3)
-    assert np.abs(layer.bias.data).max() <= bound
+    assert np.abs(layer.bias.array).max() <= bound
     conv = nn.Conv2d(6, 16, 5)
     fan_in = 6 * 5 * 5
-    assert np.abs(conv.weight.data).max() <= 1 / math.sqrt(fan_in)
-    assert np.abs(conv.bias.data).max() <= 1 / math.sqrt(fan_in)
+    assert np.abs(conv.weight.array).max() <= 1 / math.sqrt(fan_in)
+    assert np.abs(conv.bias.array).max() <= 1 / math.sqrt(fan_in)
 
 
 def test_manual_seed_makes_initialisation_reproducible():
     nt.manual_seed(3)
-    a = nn.Linear(5, 4).weight.data.copy()
+    a = nn.Linear(5, 4).weight.array.copy()
     nt.manual_seed(3)
-    b = nn.Linear(5, 4).weight.data.copy()
-    c = nn.Linear(5, 4).weight.data.copy()
+    b = nn.Linear(5, 4).weight.array.copy()
+    c = nn.Linear(5, 4).weight.array.copy()
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(b, c)
 
@@ -38,15 +38,15 @@ def test_manual_seed_makes_initialisation_reproducible():
 def test_init_functions_follow_their_formulas():
     w = nt.empty(200, 300)
     init.xavier_uniform_(w)
-    assert np.abs(w.data).max() <= math.sqrt(6 / 500)
+    assert np.abs(w.array).max() <= math.sqrt(6 / 500)
     init.kaiming_normal_(w, nonlinearity="relu")
-    assert abs(w.data.std() - math.sqrt(2 / 300)) < 0.02 * math.sqrt(2 / 300)
+    assert abs(w.array.std() - math.sqrt(2 / 300)) < 0.02 * math.sqrt(2 / 300)
     init.normal_(w, mean=3.0, std=0.5)
-    assert abs(w.data.mean() - 3.0) < 0.01 and abs(w.data.std() - 0.5) < 0.01
+    assert abs(w.array.mean() - 3.0) < 0.01 and abs(w.array.std() - 0.5) < 0.01
     init.uniform_(w, -2.0, -1.0)
-    assert w.data.min() >= -2.0 and w.data.max() < -1.0
+    assert w.array.min() >= -2.0 and w.array.max() < -1.0
     init.zeros_(w)
-    assert not w.data.any()
+    assert not w.array.any()
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
         init.xavier_uniform_(nt.empty(3))
 
@@ -57,26 +57,26 @@ def test_layers_compute_what_the_functions_do():
     assert conv.bias is None
     out = conv(x)
     assert out.shape == (2, 4, 4, 4)
-    np.testing.assert_allclose(out.data, F.conv2d(x, conv.weight, None, 2, 1).data)
+    np.testing.assert_allclose(out.array, F.conv2d(x, conv.weight, None, 2, 1).array)
     assert nn.MaxPool2d(2)(x).shape == (2, 3, 4, 4)
-    np.testing.assert_allclose(nn.AvgPool2d(2)(x).data, x.data.reshape(2, 3, 4, 2, 4, 2).mean(axis=(3, 5)), rtol=1e-6)
+    np.testing.assert_allclose(nn.AvgPool2d(2)(x).array, x.array.reshape(2, 3, 4, 2, 4, 2).mean(axis=(3, 5)), rtol=1e-6)
     assert nn.Flatten()(x).shape == (2, 192)
     assert nn.Identity()(x) is x
-    np.testing.assert_allclose(nn.Softmax(dim=1)(x).data.sum(axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_allclose(nn.LogSoftmax(dim=1)(x).data, F.log_softmax(x, 1).data)
-    np.testing.assert_allclose(nn.Tanh()(x).data, np.tanh(x.data), rtol=1e-6)
-    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp(-x.data)), rtol=1e-6)
+    np.testing.assert_allclose(nn.Softmax(dim=1)(x).array.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(nn.LogSoftmax(dim=1)(x).array, F.log_softmax(x, 1).array)
+    np.testing.assert_allclose(nn.Tanh()(x).array, np.tanh(x.array), rtol=1e-6)
+    np.testing.assert_allclose(nn.Sigmoid()(x).array, 1 / (1 + np.exp(-x.array)), rtol=1e-6)
     assert float(nn.ReLU()(x).min()) == 0.0
 
 
 def test_dropout_is_active_in_training_and_the_identity_in_eval():
     drop = nn.Dropout(0.5)
     x = nt.ones(1000)
-    out = drop(x).data
+    out = drop(x).array
     assert set(np.unique(out)) == {0.0, 2.0}  # kept values scaled by 1 / (1 - p)
     assert 400 < (out == 0).sum() < 600
     drop.eval()
-    assert np.array_equal(drop(x).data, x.data)
+    assert np.array_equal(drop(x).array, x.array)
     with pytest.raises(ValueError, match="dropout probability"):
         nn.Dropout(1.5)
 
@@ -84,37 +84,37 @@ def test_dropout_is_active_in_training_and_the_identity_in_eval():
 def test_batchnorm_training_normalises_with_batch_stats_and_updates_running_stats():
     bn = nn.BatchNorm2d(3, momentum=0.1)
     x = nt.randn(4, 3, 5, 5) * 3 + 2
-    out = bn(x).data
+    out = bn(x).array
     np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-5)
     np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, atol=1e-3)
-    batch_mean = x.data.mean(axis=(0, 2, 3))
-    batch_var_unbiased = x.data.var(axis=(0, 2, 3), ddof=1)
-    np.testing.assert_allclose(bn.running_mean.data, 0.1 * batch_mean, rtol=1e-5)
-    np.testing.assert_allclose(bn.running_var.data, 0.9 + 0.1 * batch_var_unbiased, rtol=1e-5)
+    batch_mean = x.array.mean(axis=(0, 2, 3))
+    batch_var_unbiased = x.array.var(axis=(0, 2, 3), ddof=1)
+    np.testing.assert_allclose(bn.running_mean.array, 0.1 * batch_mean, rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var.array, 0.9 + 0.1 * batch_var_unbiased, rtol=1e-5)
     assert int(bn.num_batches_tracked) == 1
 
 
 def test_batchnorm_eval_uses_running_stats_and_differs_from_training():
     bn = nn.BatchNorm1d(2)
-    bn.running_mean.data[...] = [1.0, -1.0]
-    bn.running_var.data[...] = [4.0, 0.25]
-    bn.weight.data[...] = [2.0, 1.0]
-    bn.bias.data[...] = [0.5, 0.0]
+    bn.running_mean.array[...] = [1.0, -1.0]
+    bn.running_var.array[...] = [4.0, 0.25]
+    bn.weight.array[...] = [2.0, 1.0]
+    bn.bias.array[...] = [0.5, 0.0]
     x = nt.tensor([[3.0, 0.0], [5.0, 1.0]])
     bn.eval()
-    expected = (x.data - [1.0, -1.0]) / np.sqrt(np.array([4.0, 0.25]) + 1e-5) * [2.0, 1.0] + [0.5, 0.0]
-    np.testing.assert_allclose(bn(x).data, expected, rtol=1e-5)
+    expected = (x.array - [1.0, -1.0]) / np.sqrt(np.array([4.0, 0.25]) + 1e-5) * [2.0, 1.0] + [0.5, 0.0]
+    np.testing.assert_allclose(bn(x).array, expected, rtol=1e-5)
     assert int(bn.num_batches_tracked) == 0  # eval does not update the statistics
     bn.train()
-    assert not np.allclose(bn(x).data, expected)
+    assert not np.allclose(bn(x).array, expected)
 
 
 def test_batchnorm_cumulative_average_and_input_checks():
     bn = nn.BatchNorm1d(2, momentum=None)
     a, b = nt.randn(8, 2), nt.randn(8, 2)
     bn(a), bn(b)
-    expected = (a.data.mean(0) + b.data.mean(0)) / 2
-    np.testing.assert_allclose(bn.running_mean.data, expected, rtol=1e-5)
+    expected = (a.array.mean(0) + b.array.mean(0)) / 2
+    np.testing.assert_allclose(bn.running_mean.array, expected, rtol=1e-5)
     with pytest.raises(ValueError, match="expected 2D or 3D input"):
         bn(nt.randn(2, 2, 2, 2))
     with pytest.raises(ValueError, match="more than 1 value per channel"):
@@ -127,7 +127,7 @@ def test_batchnorm_gradient_flows_to_input_and_affine_parameters():
     (bn(x) * nt.randn(5, 3)).sum().backward()
     assert x.grad.shape == (5, 3) and bn.weight.grad.shape == (3,) and bn.bias.grad.shape == (3,)
     # normalising removes the mean, so the input gradient sums to zero over the batch
-    np.testing.assert_allclose(x.grad.data.sum(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(x.grad.array.sum(axis=0), 0, atol=1e-5)
 
 
 def test_batchnorm_matches_pytorch():
@@ -136,11 +136,11 @@ def test_batchnorm_matches_pytorch():
     theirs = torch.nn.BatchNorm2d(3, dtype=torch.float64)
     for step in range(3):
         x = np.random.default_rng(step).standard_normal((4, 3, 3, 3)) * 2 + 1
-        np.testing.assert_allclose(ours(nt.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
-    np.testing.assert_allclose(ours.running_var.data, theirs.running_var.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours(nt.tensor(x)).array, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours.running_var.array, theirs.running_var.numpy(), rtol=1e-12)
     ours.eval(), theirs.eval()
     x = np.random.default_rng(9).standard_normal((2, 3, 3, 3))
-    np.testing.assert_allclose(ours(nt.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours(nt.tensor(x)).array, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
 
 
 def test_loss_modules_match_their_functions_and_reductions():
@@ -153,11 +153,11 @@ def test_loss_modules_match_their_functions_and_reductions():
     log_probs = F.log_softmax(logits, 1)
     assert nn.NLLLoss()(log_probs, target).item() == pytest.approx(F.cross_entropy(logits, target).item(), rel=1e-6)
     a, b = nt.randn(5, 2), nt.randn(5, 2)
-    assert nn.MSELoss()(a, b).item() == pytest.approx(float(((a.data - b.data) ** 2).mean()), rel=1e-6)
-    assert nn.L1Loss(reduction="sum")(a, b).item() == pytest.approx(float(np.abs(a.data - b.data).sum()), rel=1e-6)
+    assert nn.MSELoss()(a, b).item() == pytest.approx(float(((a.array - b.array) ** 2).mean()), rel=1e-6)
+    assert nn.L1Loss(reduction="sum")(a, b).item() == pytest.approx(float(np.abs(a.array - b.array).sum()), rel=1e-6)
     y = nt.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0], [1.0, 0.0]])
-    p = 1 / (1 + np.exp(-a.data))
-    expected = -(y.data * np.log(p) + (1 - y.data) * np.log(1 - p)).mean()
+    p = 1 / (1 + np.exp(-a.array))
+    expected = -(y.array * np.log(p) + (1 - y.array) * np.log(1 - p)).mean()
     assert nn.BCEWithLogitsLoss()(a, y).item() == pytest.approx(float(expected), rel=1e-5)
     with pytest.raises(ValueError, match="reduction"):
         nn.MSELoss(reduction="avg")
@@ -170,27 +170,27 @@ def test_clip_grad_norm_scales_gradients_to_the_max_norm():
     a.grad, b.grad = nt.tensor([3.0, 0.0]), nt.tensor([4.0])
     total = clip_grad_norm_([a, b], max_norm=1.0)
     assert total.item() == pytest.approx(5.0)
-    np.testing.assert_allclose(a.grad.data, [3 / (5 + 1e-6), 0.0], rtol=1e-6)
-    np.testing.assert_allclose(b.grad.data, [4 / (5 + 1e-6)], rtol=1e-6)
+    np.testing.assert_allclose(a.grad.array, [3 / (5 + 1e-6), 0.0], rtol=1e-6)
+    np.testing.assert_allclose(b.grad.array, [4 / (5 + 1e-6)], rtol=1e-6)
     # under the limit nothing changes; the infinity norm is the largest element
     assert clip_grad_norm_([a, b], max_norm=10.0, norm_type="inf").item() == pytest.approx(0.8, rel=1e-5)
-    np.testing.assert_allclose(b.grad.data, [4 / (5 + 1e-6)], rtol=1e-6)
+    np.testing.assert_allclose(b.grad.array, [4 / (5 + 1e-6)], rtol=1e-6)
     b.grad = nt.tensor([float("nan")])
     with pytest.raises(RuntimeError, match="non-finite"):
         clip_grad_norm_([a, b], 1.0, error_if_nonfinite=True)
     clip_grad_value_([a], 0.1)
-    assert a.grad.data.max() == pytest.approx(0.1)
+    assert a.grad.array.max() == pytest.approx(0.1)
 
 
 def test_l1_penalty_sums_absolute_weights_and_skips_biases_by_default():
     layer = nn.Linear(2, 2)
-    layer.weight.data[...] = [[1.0, -2.0], [0.5, 0.0]]
-    layer.bias.data[...] = [10.0, -10.0]
+    layer.weight.array[...] = [[1.0, -2.0], [0.5, 0.0]]
+    layer.bias.array[...] = [10.0, -10.0]
     penalty = l1_penalty(layer, 0.1)
     assert penalty.item() == pytest.approx(0.35)
     assert l1_penalty(layer, 0.1, include_1d=True).item() == pytest.approx(2.35)
     penalty.backward()
-    np.testing.assert_allclose(layer.weight.grad.data, 0.1 * np.sign(layer.weight.data))
+    np.testing.assert_allclose(layer.weight.grad.array, 0.1 * np.sign(layer.weight.array))
     assert layer.bias.grad is None
 
 

@@ -80,19 +80,19 @@ def test_state_dict_has_dotted_keys_buffers_and_shares_memory():
                         "features.2.bias", "features.2.running_mean", "features.2.running_var",
                         "features.2.num_batches_tracked", "head.weight", "head.bias"]
     assert not sd["head.weight"].requires_grad
-    assert np.shares_memory(sd["head.weight"].numpy(), block.head.weight.data)
+    assert np.shares_memory(sd["head.weight"].numpy(), block.head.weight.array)
 
 
 def test_load_state_dict_copies_values_in_place():
     source, target = Block(), Block()
-    source.features[2].running_mean.data[...] = 7.0
+    source.features[2].running_mean.array[...] = 7.0
     weight_object = target.head.weight
     target.load_state_dict(source.state_dict())
     assert target.head.weight is weight_object  # same Parameter: an optimizer keeps working
     for (name, a), b in zip(source.state_dict().items(), target.state_dict().values()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
     # values are copies, not shared with the source
-    source.head.weight.data[...] = 0
+    source.head.weight.array[...] = 0
     assert float(target.head.weight.abs().sum()) > 0
 
 
@@ -122,7 +122,7 @@ def test_non_strict_load_returns_the_key_differences_but_still_refuses_shapes():
     model = nn.Sequential(nn.Linear(3, 4))
     result = model.load_state_dict({"0.weight": nt.ones(4, 3), "extra": nt.ones(1)}, strict=False)
     assert result.missing_keys == ["0.bias"] and result.unexpected_keys == ["extra"]
-    np.testing.assert_array_equal(model[0].weight.data, np.ones((4, 3)))
+    np.testing.assert_array_equal(model[0].weight.array, np.ones((4, 3)))
     with pytest.raises(RuntimeError, match="size mismatch for 0.weight"):
         model.load_state_dict({"0.weight": nt.ones(3, 3)}, strict=False)
 

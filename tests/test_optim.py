@@ -23,7 +23,7 @@ def run(make_optimizer, grads=GRADS):
     for g in grads:
         p.grad = nt.tensor(g, dtype=nt.float64)
         opt.step()
-        history.append(p.data.copy())
+        history.append(p.array.copy())
     return history
 
 
@@ -218,10 +218,10 @@ def test_param_groups_take_their_own_options_and_defaults():
                     lr=0.1, momentum=0.9)
     assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
     assert opt.param_groups[1]["momentum"] == 0.9
-    before = model[1].weight.data.copy()
+    before = model[1].weight.array.copy()
     model[1].weight.grad = nt.ones(1, 2)
     opt.step()
-    np.testing.assert_allclose(model[1].weight.data, before - 0.5)
+    np.testing.assert_allclose(model[1].weight.array, before - 0.5)
 
 
 def test_zero_grad_sets_to_none_by_default_and_skips_parameters_without_grad():
@@ -229,10 +229,10 @@ def test_zero_grad_sets_to_none_by_default_and_skips_parameters_without_grad():
     opt = optim.Adam([a, b], lr=0.1)
     a.grad = nt.ones(2)
     opt.step()
-    np.testing.assert_array_equal(b.data, [1.0, 1.0])  # no grad: untouched, no state
+    np.testing.assert_array_equal(b.array, [1.0, 1.0])  # no grad: untouched, no state
     assert b not in opt.state and a in opt.state
     opt.zero_grad(set_to_none=False)
-    assert a.grad is not None and not a.grad.data.any()
+    assert a.grad is not None and not a.grad.array.any()
     opt.zero_grad()
     assert a.grad is None
 
@@ -287,7 +287,7 @@ def test_state_dict_round_trip_continues_exactly(name, tmp_path):
         nn.functional.cross_entropy(m(x), y).backward()
         o.step()
     for a, b in zip(model.parameters(), clone.parameters()):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)
 
 
 def test_load_state_dict_rejects_a_different_layout():
@@ -320,20 +320,20 @@ x, y = nt.tensor(ck["x"]), nt.tensor(ck["y"])
 opt.zero_grad()
 nn.functional.cross_entropy(model(x), y).backward()
 opt.step()
-print(repr(float(model[2].weight.data.sum())))
+print(repr(float(model[2].weight.array.sum())))
 """
 
 
 def test_state_survives_save_and_load_in_another_process(tmp_path):
     model, opt, x, y = _trained_model_and_optimizer(OPTIMIZER_MAKERS["sgd"])
     path = tmp_path / "ckpt.npz"
-    save({"model": model.state_dict(), "optimizer": opt.state_dict(), "x": x.data, "y": y.data}, path)
+    save({"model": model.state_dict(), "optimizer": opt.state_dict(), "x": x.array, "y": y.array}, path)
     opt.zero_grad()
     nn.functional.cross_entropy(model(x), y).backward()
     opt.step()
     result = subprocess.run([sys.executable, "-c", SECOND_PROCESS, str(path)], capture_output=True, text=True,
                             check=True)
-    assert float(result.stdout) == float(model[2].weight.data.sum())
+    assert float(result.stdout) == float(model[2].weight.array.sum())
 
 
 def test_l1_penalty_is_exported_by_optim():

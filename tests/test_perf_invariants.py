@@ -99,11 +99,11 @@ def test_conv_and_pool_results_match_the_contiguous_layout(stride, padding):
         h = F.relu(F.conv2d(xs, a, stride=stride, padding=padding))
         if make_contiguous:
             h = h.clone()  # clone copies into the ordinary C-contiguous (N, C, H, W) layout
-            assert h.data.flags["C_CONTIGUOUS"]
+            assert h.array.flags["C_CONTIGUOUS"]
         h = F.max_pool2d(h, 2, stride=1)
         out = F.conv2d(h, b)
         (out * out).sum().backward()
-        return out.data, xs.grad.numpy(), a.grad.numpy(), b.grad.numpy()
+        return out.array, xs.grad.numpy(), a.grad.numpy(), b.grad.numpy()
 
     for mine, plain in zip(run(False), run(True)):
         np.testing.assert_allclose(mine, plain, rtol=1e-12, atol=1e-12)

@@ -56,7 +56,7 @@ def test_model_state_dict_round_trip_restores_outputs():
     target = models.LeNet()
     x = nt.randn(2, 1, 28, 28)
     target.load_state_dict(loads(dumps(source.state_dict())))
-    np.testing.assert_array_equal(target(x).data, source(x).data)
+    np.testing.assert_array_equal(target(x).array, source(x).array)
 
 
 def test_file_objects_work_both_ways():

@@ -67,7 +67,7 @@ def test_conversions():
     assert t.to(nt.float64).dtype == nt.float64 and t.to("float64").dtype == nt.float64
     assert t.to("cpu") is t
     c = t.clone()
-    c.data[0, 0] = 9
+    c.array[0, 0] = 9
     assert t.tolist() == [[1.5, 2.0]]
     assert float(nt.tensor([2.5])) == 2.5
 

@@ -218,7 +218,7 @@ def tensor_repr(t) -> str:
     if device.type != "cpu":
         suffixes.append(f"device='{device}'")
     dtype = t.dtype
-    values = backend.to_host(t.data)
+    values = backend.to_host(t.array)
     if values.size == 0:
         if values.ndim != 1:
             suffixes.append(f"size={tuple(values.shape)}")

@@ -273,7 +273,7 @@ class Function:
             needs = tuple(t.requires_grad for t in inputs)
             record = True in needs
         fn.needs_input_grad = needs if record else (False,) * len(inputs)
-        raw_out = fn.forward(*[t.data for t in inputs], **kwargs)
+        raw_out = fn.forward(*[t.array for t in inputs], **kwargs)
         out_data = _np.asarray(raw_out) if raw_out.__class__ in _NUMPY_SCALARS else raw_out
         counter = inputs[0]._version_counter if cls.is_view else None
         if not record:
@@ -292,7 +292,7 @@ class Function:
         self.parents = tuple(
             (t.grad_fn if t.grad_fn is not None else t) if t.requires_grad else None for t in inputs
         )
-        self.input_shapes = tuple(t.data.shape for t in inputs)
+        self.input_shapes = tuple(t.array.shape for t in inputs)
         self.saved_versions = ()
         self.retained = None
         self.released = False
@@ -306,7 +306,7 @@ class Function:
                 versions.append(("its output", out._version_counter, out._version_counter.value))
                 continue
             for i, t in enumerate(inputs):
-                if t.data is array:
+                if t.array is array:
                     versions.append((f"input {i}", t._version_counter, t._version_counter.value))
                     break
             else:
@@ -424,7 +424,7 @@ def _propagate(roots, retain_graph, on_leaf, on_node=None):
         elif node.retained is not None:
             kept = node.retained()
             if kept is not None:
-                kept.grad = Tensor._make(grad.copy() if kept.grad is None else kept.grad.data + grad, False, None)
+                kept.grad = Tensor._make(grad.copy() if kept.grad is None else kept.grad.array + grad, False, None)
         input_grads = node.backward(grad)
         if node.__class__.single_input:
             input_grads = (input_grads,)
@@ -452,11 +452,11 @@ def _accumulate_into_leaf(leaf, g, incoming):
         # write into an array some other tensor also holds.
         if g is incoming or g.base is not None:
             g = g.copy()
-        if g.dtype != leaf.data.dtype:
-            g = g.astype(leaf.data.dtype)
+        if g.dtype != leaf.array.dtype:
+            g = g.astype(leaf.array.dtype)
         leaf.grad = Tensor._make(g, False, None)
     else:
-        leaf.grad.data += g
+        leaf.grad.array += g
 
 
 # --------------------------------------------------------------------------- custom functions
@@ -531,10 +531,10 @@ class CustomNode(Function):
                 f"{function.__name__}.forward must return one Tensor (nettrain's custom functions have one "
                 f"output), got {type(out).__name__}"
             )
-        if not record or out.data.dtype.kind != "f" or any(out is t for t in ctx.__dict__.get("non_differentiable", ())):
+        if not record or out.array.dtype.kind != "f" or any(out is t for t in ctx.__dict__.get("non_differentiable", ())):
             return out
         if any(out is t for t in tensors) or out.grad_fn is not None or out.requires_grad:
-            out = Tensor._make(out.data, False, None, out._version_counter)  # an input returned as it is
+            out = Tensor._make(out.array, False, None, out._version_counter)  # an input returned as it is
         ctx._link(tensors)
         out.grad_fn, out.requires_grad = ctx, True
         ctx.saved_versions = tuple(
@@ -559,7 +559,7 @@ class CustomNode(Function):
             if g is not None and not isinstance(g, Tensor):
                 raise TypeError(f"function {self.name()} returned a {type(g).__name__} as gradient {i}; "
                                 f"return a Tensor or None")
-            arrays.append(None if g is None or not self.needs_input_grad[i] else g.data)
+            arrays.append(None if g is None or not self.needs_input_grad[i] else g.array)
         return tuple(arrays)
 
 
@@ -605,18 +605,18 @@ def _seed(i, output, given):
     if not output.requires_grad:
         raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     if given is None:
-        if output.data.size != 1:
+        if output.array.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs; output {i} has shape "
                 f"{tuple(output.shape)}, so pass grad_outputs= of that shape"
             )
-        return get_array_module(output.data).ones_like(output.data)
-    seed = given.data if isinstance(given, Tensor) else _np.asarray(given)
-    if seed.shape != output.data.shape:
+        return get_array_module(output.array).ones_like(output.array)
+    seed = given.array if isinstance(given, Tensor) else _np.asarray(given)
+    if seed.shape != output.array.shape:
         raise RuntimeError(
             f"grad_outputs[{i}] has shape {tuple(seed.shape)} but output {i} has shape {tuple(output.shape)}"
         )
-    return seed.astype(output.data.dtype, copy=False)
+    return seed.astype(output.array.dtype, copy=False)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None):
@@ -660,8 +660,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     f"graph. Set allow_unused=True if this is the desired behavior."
                 )
     return tuple(
-        None if r is None else Tensor._make(_np.asarray(r).astype(t.data.dtype) if r.__class__ in _NUMPY_SCALARS
-                                            else r.astype(t.data.dtype, copy=True), False, None)
+        None if r is None else Tensor._make(_np.asarray(r).astype(t.array.dtype) if r.__class__ in _NUMPY_SCALARS
+                                            else r.astype(t.array.dtype, copy=True), False, None)
         for r, t in zip(results, inputs)
     )
 

@@ -18,7 +18,7 @@ from .tensor import Tensor, _scalar_array, as_tensor, randn, require_tensor
 
 
 def _as_tensor(value, like):
-    return value if isinstance(value, Tensor) else as_tensor(_scalar_array(value, like.data))
+    return value if isinstance(value, Tensor) else as_tensor(_scalar_array(value, like.array))
 
 
 def write_out(out, result):
@@ -139,8 +139,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (a bool tensor)."""
     require_tensor(input)
     other = _as_tensor(other, input)
-    xp = get_array_module(input.data)
-    return Tensor._make(xp.isclose(input.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
+    xp = get_array_module(input.array)
+    return Tensor._make(xp.isclose(input.array, other.array, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002

@@ -102,7 +102,7 @@ def _encode(value, arrays, where):
     if isinstance(value, float):
         return value
     if isinstance(value, Tensor):
-        return _store(backend.to_host(value.data), "tensor", arrays, where)
+        return _store(backend.to_host(value.array), "tensor", arrays, where)
     if isinstance(value, np.ndarray):
         return _store(value, "ndarray", arrays, where)
     if isinstance(value, np.generic):

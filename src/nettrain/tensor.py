@@ -2,7 +2,9 @@
 
 Start reading nettrain here. A Tensor holds
 
-- ``data``: the array (``numpy.ndarray`` on the CPU, ``cupy.ndarray`` on a GPU),
+- ``array``: the raw array (``numpy.ndarray`` on the CPU, ``cupy.ndarray`` on a
+  GPU); the engine and the ops work on it. (``.data`` is PyTorch's: a Tensor
+  sharing the array, outside the graph.)
 - ``requires_grad``: whether operations on it are recorded for backward,
 - ``grad_fn``: the :class:`~nettrain.autograd.Function` node that made it
   (``None`` for a leaf: a tensor you created),
@@ -35,7 +37,7 @@ class VersionCounter:
 
 class Tensor:
     __module__ = "nettrain"  # prints as <class 'nettrain.Tensor'>, as torch.Tensor does
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version_counter", "__weakref__")
+    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_version_counter", "__weakref__")
     # NumPy must leave ``ndarray + Tensor`` to Tensor.__radd__.
     __array_priority__ = 1000
 
@@ -44,7 +46,7 @@ class Tensor:
         default float dtype (float32) whatever its type; ``Tensor(3, 4)`` is an
         uninitialised 3x4 tensor; ``Tensor()`` is empty. ``nettrain.tensor(data)``
         (which keeps integer and bool data as such) is the usual spelling."""
-        self.data = _legacy_array(args, backend.default_float(), device)
+        self.array = _legacy_array(args, backend.default_float(), device)
         self.grad = None
         self.grad_fn = None
         self._version_counter = VersionCounter()
@@ -54,7 +56,7 @@ class Tensor:
     def _make(cls, data, requires_grad, grad_fn, version_counter=None):
         """Wrap an array without copying or checking (the ops' fast path)."""
         t = object.__new__(cls)
-        t.data = data
+        t.array = data
         t.grad = None
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
@@ -64,45 +66,61 @@ class Tensor:
     # ------------------------------------------------------------------ attributes
 
     @property
+    def data(self) -> Tensor:
+        """The values as a Tensor that shares this tensor's memory but is
+        outside the graph (no grad, no grad_fn), as PyTorch's ``.data``:
+        ``w.data -= lr * w.grad.data``, ``x.grad.data.zero_()``. Changes made
+        through it are NOT seen by autograd (prefer ``no_grad()`` and
+        ``detach()``). ``t.data = other`` makes ``t`` hold ``other``'s values
+        (shape may change) keeping ``t`` itself, its ``requires_grad`` and ``grad``.
+
+        The raw array (NumPy or CuPy) is ``t.array``."""
+        return Tensor._make(self.array, False, None)
+
+    @data.setter
+    def data(self, value):
+        self.array = require_tensor(value, "the value assigned to .data").array
+
+    @property
     def shape(self) -> Size:
-        return Size(self.data.shape)
+        return Size(self.array.shape)
 
     @property
     def dtype(self) -> dtypes.dtype:
-        return dtypes.from_numpy_dtype(self.data.dtype)
+        return dtypes.from_numpy_dtype(self.array.dtype)
 
     @property
     def device(self) -> Device:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self.data.shape)
-        return self.data.shape[_check_dim(dim, self.data.ndim)]
+            return Size(self.array.shape)
+        return self.array.shape[_check_dim(dim, self.array.ndim)]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     nelement = numel
 
     def element_size(self) -> int:
         """Bytes per element (4 for float32)."""
-        return self.data.dtype.itemsize
+        return self.array.dtype.itemsize
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     @property
     def is_leaf(self) -> bool:
@@ -121,9 +139,9 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and not backend.is_floating(self.data.dtype):
+        if requires_grad and not backend.is_floating(self.array.dtype):
             raise RuntimeError(
-                f"only floating-point tensors can require gradients, this one is {self.data.dtype}; "
+                f"only floating-point tensors can require gradients, this one is {self.array.dtype}; "
                 f"create it with dtype=nettrain.float32 (or call .float() first)"
             )
         if not requires_grad and self.grad_fn is not None:
@@ -150,14 +168,14 @@ class Tensor:
 
     def __format__(self, format_spec):
         # A 0-d tensor formats as its number (f"{loss:.3f}"), as in PyTorch.
-        if self.data.ndim == 0 and type(self) is Tensor:
+        if self.array.ndim == 0 and type(self) is Tensor:
             return self.item().__format__(format_spec)
         return object.__format__(self, format_spec)
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {tuple(self.shape)}")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
         """The NumPy array (shares memory on the CPU), as in PyTorch."""
@@ -167,10 +185,10 @@ class Tensor:
             )
         if self.device.type != "cpu":
             raise TypeError(f"can't convert a {self.device} tensor to NumPy; use tensor.cpu().numpy()")
-        return self.data
+        return self.array
 
     def tolist(self):
-        return backend.to_host(self.data).tolist()
+        return backend.to_host(self.array).tolist()
 
     def __float__(self):
         return float(self.item())
@@ -179,20 +197,20 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
                 f"use .any() or .all()"
             )
         return bool(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self.array.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError("only integer tensors of one element can be used as an index")
         return int(self.item())
 
     def __array__(self, dtype=None, copy=None):
-        array = backend.to_host(self.data)
+        array = backend.to_host(self.array)
         return array if dtype is None else array.astype(dtype)
 
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
@@ -208,7 +226,7 @@ class Tensor:
         out = self
         if device is not None and Device(device) != self.device:
             out = Copy.apply(out, device=Device(device))
-        if dtype is not None and backend.as_dtype(dtype) != out.data.dtype:
+        if dtype is not None and backend.as_dtype(dtype) != out.array.dtype:
             out = Cast.apply(out, dtype=backend.as_dtype(dtype))
         if copy and out is self:
             out = self.clone()
@@ -280,13 +298,13 @@ class Tensor:
     def set_(self, source):
         """Make this tensor hold ``source``'s array (shared, not copied); its
         shape may change. Counts as an in-place change."""
-        self.data = require_tensor(source, "source").data
+        self.array = require_tensor(source, "source").array
         self._version_counter.value += 1
         return self
 
     def detach(self):
         """The same data, cut from the graph (shares memory and version counter)."""
-        return Tensor._make(self.data, False, None, self._version_counter)
+        return Tensor._make(self.array, False, None, self._version_counter)
 
     def detach_(self):
         self.grad_fn = None
@@ -307,21 +325,21 @@ class Tensor:
                 "create the inputs with requires_grad=True (and not inside no_grad())"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a scalar output, but this tensor has "
                     f"shape {tuple(self.shape)}; reduce it first (.sum(), .mean()) or pass "
                     f"gradient= of shape {tuple(self.shape)}"
                 )
-            seed = get_array_module(self.data).ones_like(self.data)
+            seed = get_array_module(self.array).ones_like(self.array)
         else:
-            seed = gradient.data if isinstance(gradient, Tensor) else _to_array(gradient, self.dtype, self.device)
-            if seed.shape != self.data.shape:
+            seed = gradient.array if isinstance(gradient, Tensor) else _to_array(gradient, self.dtype, self.device)
+            if seed.shape != self.array.shape:
                 raise RuntimeError(
                     f"backward(gradient): the gradient has shape {tuple(seed.shape)} but the "
                     f"tensor has shape {tuple(self.shape)}; they must match"
                 )
-            seed = seed.astype(self.data.dtype, copy=False)
+            seed = seed.astype(self.array.dtype, copy=False)
         _autograd.run_backward(self, seed, retain_graph=retain_graph)
 
     # ------------------------------------------------------------------ arithmetic
@@ -330,7 +348,7 @@ class Tensor:
         """A Python number or array next to this tensor, as a constant Tensor."""
         if isinstance(other, Tensor):
             return other
-        return Tensor._make(_scalar_array(other, self.data), False, None)
+        return Tensor._make(_scalar_array(other, self.array), False, None)
 
     def __add__(self, other):
         return E.Add.apply(self, self._lift(other))
@@ -395,13 +413,13 @@ class Tensor:
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
         other_t = self._lift(other)
-        xp = get_array_module(self.data)
+        xp = get_array_module(self.array)
         if rounding_mode == "floor":
-            quotient = xp.floor_divide(self.data, other_t.data)
+            quotient = xp.floor_divide(self.array, other_t.array)
         else:
-            quotient = xp.trunc(self.data / other_t.data)
-            if self.data.dtype.kind in "iu" and other_t.data.dtype.kind in "iu":
-                quotient = quotient.astype(xp.result_type(self.data, other_t.data))
+            quotient = xp.trunc(self.array / other_t.array)
+            if self.array.dtype.kind in "iu" and other_t.array.dtype.kind in "iu":
+                quotient = quotient.astype(xp.result_type(self.array, other_t.array))
         return Tensor._make(xp.asarray(quotient), False, None)
 
     mul = __mul__
@@ -479,8 +497,8 @@ class Tensor:
     # comparisons give bool tensors (not differentiable)
 
     def _compare(self, other, op):
-        other_data = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(op(self.data, other_data), False, None)
+        other_data = other.array if isinstance(other, Tensor) else other
+        return Tensor._make(op(self.array, other_data), False, None)
 
     def __eq__(self, other):
         return self._compare(other, lambda a, b: a == b)
@@ -504,7 +522,7 @@ class Tensor:
     __hash__ = object.__hash__  # tensors are used as dict keys by identity, as in PyTorch
 
     def __invert__(self):
-        return Tensor._make(~self.data, False, None)
+        return Tensor._make(~self.array, False, None)
 
     def __and__(self, other):
         return self._compare(other, lambda a, b: a & b)
@@ -514,17 +532,17 @@ class Tensor:
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         dim, keepdim = _dim_aliases(dim, keepdim, axis, keepdims)
-        return Tensor._make(_arg_reduce(self.data, "argmax", dim, keepdim), False, None)
+        return Tensor._make(_arg_reduce(self.array, "argmax", dim, keepdim), False, None)
 
     def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         dim, keepdim = _dim_aliases(dim, keepdim, axis, keepdims)
-        return Tensor._make(_arg_reduce(self.data, "argmin", dim, keepdim), False, None)
+        return Tensor._make(_arg_reduce(self.array, "argmin", dim, keepdim), False, None)
 
     def nonzero(self, *, as_tuple=False):
         """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one
         index tensor per dimension with ``as_tuple=True``."""
-        xp = get_array_module(self.data)
-        found = xp.nonzero(self.data) if self.ndim else xp.nonzero(self.data.reshape(1))
+        xp = get_array_module(self.array)
+        found = xp.nonzero(self.array) if self.ndim else xp.nonzero(self.array.reshape(1))
         if as_tuple:
             return tuple(Tensor._make(i.astype(backend.int64), False, None) for i in found)
         return Tensor._make(xp.stack(found, axis=1).astype(backend.int64), False, None)
@@ -540,13 +558,13 @@ class Tensor:
         return self._inplace(filled, _np_fill, lambda t, f: t.masked_fill(mask, value))
 
     def any(self):
-        return Tensor._make(self.data.any(), False, None)
+        return Tensor._make(self.array.any(), False, None)
 
     def all(self):
-        return Tensor._make(self.data.all(), False, None)
+        return Tensor._make(self.array.all(), False, None)
 
     def sign(self):
-        return Tensor._make(get_array_module(self.data).sign(self.data), False, None)
+        return Tensor._make(get_array_module(self.array).sign(self.array), False, None)
 
     # ------------------------------------------------------------------ reductions
 
@@ -670,7 +688,7 @@ class Tensor:
             raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, got {self.ndim}")
         if self.requires_grad and _autograd.is_grad_enabled():
             raise RuntimeError("t_() on a tensor that requires grad: use t() (out of place)")
-        return self.set_(Tensor._make(get_array_module(self.data).ascontiguousarray(self.data.T), False, None))
+        return self.set_(Tensor._make(get_array_module(self.array).ascontiguousarray(self.array.T), False, None))
 
     def expand(self, *shape):
         shape = _shape_arg(shape)
@@ -709,8 +727,8 @@ class Tensor:
                 "item assignment on a tensor that requires grad is only allowed inside "
                 "`with nettrain.no_grad():`"
             )
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[_index_arg(index)] = value
+        value = value.array if isinstance(value, Tensor) else value
+        self.array[_index_arg(index)] = value
         self._version_counter.value += 1
 
     # ------------------------------------------------------------------ in-place
@@ -734,10 +752,10 @@ class Tensor:
             # version counter (which the node may have saved). Views taken
             # earlier keep the old array and the old counter.
             result = tensor_op(self, other_t)
-            self.data, self.grad_fn, self.requires_grad = result.data, result.grad_fn, True
+            self.array, self.grad_fn, self.requires_grad = result.array, result.grad_fn, True
             self._version_counter = result._version_counter
             return self
-        array_op(self.data, other_t.data)
+        array_op(self.array, other_t.array)
         self._version_counter.value += 1
         return self
 
@@ -770,7 +788,7 @@ class Tensor:
 
     def copy_(self, src):
         if not isinstance(src, Tensor):
-            src = Tensor._make(_scalar_array(src, self.data), False, None)
+            src = Tensor._make(_scalar_array(src, self.array), False, None)
         return self._inplace(src, _np_copy, E.Fill.apply)
 
     def clamp_(self, min=None, max=None):  # noqa: A002
@@ -918,9 +936,9 @@ def _shape_arg(shape):
 def _index_arg(index):
     """Tensors inside an index become their arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -960,7 +978,7 @@ def _to_array(data, dtype=None, device=None):
     """
     dtype = backend.as_dtype(dtype)
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     xp = get_array_module(data)
     if xp is np:
         if isinstance(data, np.ndarray):

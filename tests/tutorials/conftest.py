@@ -107,6 +107,12 @@ def without_addresses(text: str) -> str:
 
 
 class TutorialRunner:
+    # the helpers, for tests of the runner itself (a test module must not
+    # import a conftest by name: tests/conftest.py is also "conftest")
+    to_nettrain = staticmethod(to_nettrain)
+    mask_numbers = staticmethod(mask_numbers)
+    without_addresses = staticmethod(without_addresses)
+
     def __init__(self, tmp_path: Path):
         self.tmp_path = tmp_path
 

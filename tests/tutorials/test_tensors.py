@@ -39,3 +39,14 @@ def test_blitz_autograd_gentle_introduction(tutorial):
 def test_d2l_ndarray(tutorial):
     out = tutorial.check("d2l_ndarray")  # PyTorch's exact text
     assert "tensor([ 3.,  4.,  6., 10.]) tensor([-1.,  0.,  2.,  6.])" in out
+
+
+def test_blitz_autograd_tutorial(tutorial):
+    # `while y.data.norm() < 1000` needs .data to be a Tensor; randn values differ from PyTorch's
+    out = tutorial.check("blitz_autograd", numbers="masked")
+    assert out.startswith("tensor([[1., 1.],\n        [1., 1.]], requires_grad=True)\n"
+                          "tensor([[3., 3.],\n        [3., 3.]], grad_fn=<AddBackward0>)\n<AddBackward>\n"
+                          "tensor([[27., 27.],\n        [27., 27.]], grad_fn=<MulBackward0>) "
+                          "tensor(27., grad_fn=<MeanBackward0>)\nFalse\nTrue\n<SumBackward>\n"
+                          "tensor([[4.5000, 4.5000],\n        [4.5000, 4.5000]])\n")
+    assert out.endswith("True\nTrue\nFalse\nTrue\nFalse\ntensor(True)\n")

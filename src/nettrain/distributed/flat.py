@@ -56,9 +56,9 @@ class FlatBuffer:
         self.params = list(params)
         if not self.params:
             raise ValueError("a model with no parameters has nothing to synchronise")
-        data = self.params[0].data
+        data = self.params[0].array
         self.xp = backend.get_array_module(data)
-        sizes = [p.data.size for p in self.params]
+        sizes = [p.array.size for p in self.params]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         self.tail_at = int(self.offsets[-1])  # flags, then statistics
         self.array = self.xp.zeros(self.tail_at + len(self.params) + STATS_SLOTS, dtype=np.float32)
@@ -75,7 +75,7 @@ class FlatBuffer:
             if p.grad is None or stats.count == 0:
                 view.fill(0)
             else:
-                self.xp.multiply(p.grad.data, weight, out=view)
+                self.xp.multiply(p.grad.array, weight, out=view)
                 tail[i] = 1
         k = len(self.params)
         tail[k:k + 4] = (stats.loss_sum, stats.count, stats.correct, stats.abs_err)
@@ -98,5 +98,5 @@ class FlatBuffer:
             elif p.grad is None:  # this rank had no samples (or did not use p): take the sum
                 p.grad = as_tensor(view / total)
             else:
-                self.xp.divide(view, total, out=p.grad.data)
+                self.xp.divide(view, total, out=p.grad.array)
         return StepStats(loss_sum, int(round(count)), int(round(correct)), abs_err, stop)

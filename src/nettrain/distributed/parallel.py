@@ -172,9 +172,9 @@ class DataParallel:
         built the model from the same seed), and the flat buffer allocated
         (on a GPU: summed by NCCL, whose communicator is set up here)."""
         for _, tensor in list(model.named_parameters()) + list(model.named_buffers()):
-            host = np.ascontiguousarray(backend.to_host(tensor.data))
+            host = np.ascontiguousarray(backend.to_host(tensor.array))
             self.mpi.broadcast_array_(host)
-            tensor.data[...] = backend.to_device(host, tensor.device) if tensor.device.type != "cpu" else host
+            tensor.array[...] = backend.to_device(host, tensor.device) if tensor.device.type != "cpu" else host
         self.buffer = FlatBuffer(model.parameters())
         if self.buffer.xp is not np and self.gradients is self.mpi:
             from .communicator import NcclCommunicator  # noqa: PLC0415 - GPU runs only

@@ -70,20 +70,20 @@ def gradcheck(fn: Callable, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, rais
     for t in tensors:
         t.grad = None
     out.backward(as_tensor(v))
-    analytic = [backend.to_host(tensors[i].grad.data) if tensors[i].grad is not None
+    analytic = [backend.to_host(tensors[i].grad.array) if tensors[i].grad is not None
                 else np.zeros(tensors[i].shape) for i in checked]
 
     def projected(x_list):
         from ..autograd import no_grad
 
         with no_grad():
-            return float((fn(*x_list).data * v).sum())
+            return float((fn(*x_list).array * v).sum())
 
     result = GradcheckResult(True, 0.0, 0.0)
     worst_score = -np.inf
     for slot, i in enumerate(checked):
         base = tensors[i]
-        data = base.data
+        data = base.array
         flat = data.reshape(-1)
         for j in range(flat.size):
             original = float(flat[j])

@@ -87,9 +87,9 @@ def dropout(input, p=0.5, training=True):  # noqa: A002
     if not training or p == 0.0:
         return input
     generator = backend.generators.for_device(input.device)
-    xp = backend.get_array_module(input.data)
+    xp = backend.get_array_module(input.array)
     keep = backend.sample_uniform(generator, input.shape) >= p  # rows: samples
-    mask = xp.asarray(keep, dtype=input.dtype) * input.data.dtype.type(1.0 / (1.0 - p))
+    mask = xp.asarray(keep, dtype=input.dtype) * input.array.dtype.type(1.0 / (1.0 - p))
     return input * as_tensor(mask)
 
 

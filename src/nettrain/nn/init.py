@@ -51,7 +51,7 @@ def _fan(tensor, mode):
 
 def _fill(tensor, values):
     """Write ``values`` (drawn as float64 on the tensor's device) into the tensor."""
-    tensor.data[...] = values.astype(tensor.dtype, copy=False)
+    tensor.array[...] = values.astype(tensor.dtype, copy=False)
     increment_version(tensor)  # a graph that saved the old values must notice
     return tensor
 
@@ -71,7 +71,7 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 
 def constant_(tensor, val):
-    tensor.data[...] = val
+    tensor.array[...] = val
     increment_version(tensor)
     return tensor
 

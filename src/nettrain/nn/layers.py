@@ -271,10 +271,10 @@ class _BatchNorm(Module):
             var = x.var(dims, keepdim=True, unbiased=False)
             out = (x - mean) / (var + self.eps).sqrt()
             if self.training and self.track_running_stats:
-                self._update_running_stats(mean.data, var.data, count)
+                self._update_running_stats(mean.array, var.array, count)
         else:
-            xp = backend.get_array_module(x.data)
-            inv_std = 1.0 / xp.sqrt(self.running_var.data + self.eps)
+            xp = backend.get_array_module(x.array)
+            inv_std = 1.0 / xp.sqrt(self.running_var.array + self.eps)
             out = (x - self.running_mean.reshape(shape)) * as_tensor(inv_std.reshape(shape))
         if self.affine:
             out = out * self.weight.reshape(shape) + self.bias.reshape(shape)
@@ -282,15 +282,15 @@ class _BatchNorm(Module):
 
     def _update_running_stats(self, batch_mean, batch_var, count):
         with no_grad():
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if self.momentum is None:  # cumulative moving average
                 m = 1.0 / float(self.num_batches_tracked.item())
             else:
                 m = self.momentum
             unbiased_var = batch_var.reshape(-1) * (count / (count - 1))
             for buffer, value in ((self.running_mean, batch_mean.reshape(-1)), (self.running_var, unbiased_var)):
-                buffer.data *= 1 - m
-                buffer.data += m * value.astype(buffer.dtype, copy=False)
+                buffer.array *= 1 - m
+                buffer.array += m * value.astype(buffer.dtype, copy=False)
                 increment_version(buffer)
 
     def extra_repr(self):

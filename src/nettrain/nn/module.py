@@ -36,7 +36,7 @@ def zero_grads(parameters, set_to_none=True):
         if set_to_none:
             p.grad = None
         else:
-            p.grad.data[...] = 0
+            p.grad.array[...] = 0
 
 
 class Parameter(Tensor):
@@ -52,11 +52,11 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = np.empty((0,), dtype=backend.default_float())
-        array = data.data if isinstance(data, Tensor) else _to_array(data)
+        array = data.array if isinstance(data, Tensor) else _to_array(data)
         # Shares the array (and its version counter) with the tensor it wraps.
         counter = data._version_counter if isinstance(data, Tensor) else None
         Tensor.__init__(self, np.empty(0))  # sets every slot; the data is replaced below
-        self.data = array
+        self.array = array
         if counter is not None:
             self._version_counter = counter
         self.requires_grad_(requires_grad)
@@ -399,7 +399,7 @@ class Module:
         with no_grad():
             for key, target in own.items():
                 if key in state_dict:
-                    target.data[...] = backend.to_device(_as_array(state_dict[key]), target.device)
+                    target.array[...] = backend.to_device(_as_array(state_dict[key]), target.device)
                     increment_version(target)
         return _IncompatibleKeys(missing, unexpected)
 
@@ -440,16 +440,16 @@ def _is_dtype(value):
 def _as_array(value):
     """A state-dict value (Tensor, NumPy/CuPy array, number or list) as an array."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     return value if hasattr(value, "shape") and hasattr(value, "dtype") else np.asarray(value)
 
 
 def _move_in_place(t, device, dtype):
-    data = t.data
+    data = t.array
     if dtype is not None and data.dtype.kind == "f" and data.dtype != dtype:
         data = data.astype(dtype)
     if device is not None and backend.device_of(data) != device:
         data = backend.to_device(data, device)
-    if data is not t.data:
-        t.data = data
+    if data is not t.array:
+        t.array = data
         increment_version(t)

@@ -24,7 +24,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
     Returns the total norm before clipping (a Tensor).
     """
-    grads = [p.grad.data for p in _tensors(parameters) if p.grad is not None]
+    grads = [p.grad.array for p in _tensors(parameters) if p.grad is not None]
     if not grads:
         return tensor(0.0)
     xp = backend.get_array_module(grads[0])
@@ -53,7 +53,7 @@ def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element to [-clip_value, clip_value] in place."""
     for p in _tensors(parameters):
         if p.grad is not None:
-            backend.get_array_module(p.grad.data).clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            backend.get_array_module(p.grad.array).clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
 
 
 def l1_penalty(parameters, weight, include_1d=False):

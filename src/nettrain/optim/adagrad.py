@@ -53,8 +53,8 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
 
     def _init_state(self, param, group):
-        xp = get_array_module(param.data)
-        return {"step": 0, "sum": xp.full_like(param.data, group["initial_accumulator_value"])}
+        xp = get_array_module(param.array)
+        return {"step": 0, "sum": xp.full_like(param.array, group["initial_accumulator_value"])}
 
     def _update(self, param, grad, state, group):
         state["step"] += 1

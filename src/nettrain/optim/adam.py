@@ -74,10 +74,10 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad))
 
     def _init_state(self, param, group):
-        xp = get_array_module(param.data)
-        state = {"step": 0, "exp_avg": xp.zeros_like(param.data), "exp_avg_sq": xp.zeros_like(param.data)}
+        xp = get_array_module(param.array)
+        state = {"step": 0, "exp_avg": xp.zeros_like(param.array), "exp_avg_sq": xp.zeros_like(param.array)}
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = xp.zeros_like(param.data)
+            state["max_exp_avg_sq"] = xp.zeros_like(param.array)
         return state
 
     def _update(self, param, grad, state, group):

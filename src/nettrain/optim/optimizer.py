@@ -78,7 +78,7 @@ class Optimizer:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = self._init_state(p, group)
-                self._update(p.data, p.grad.data, state, group)
+                self._update(p.array, p.grad.array, state, group)
                 increment_version(p)  # a graph that saved p's old value must notice
         return loss
 
@@ -149,7 +149,7 @@ class Optimizer:
                 if name == "step" or not (isinstance(value, Tensor) or _is_array(value)):
                     entry[name] = value
                     continue
-                array = value.data if isinstance(value, Tensor) else value
+                array = value.array if isinstance(value, Tensor) else value
                 if tuple(array.shape) != p.shape:
                     raise ValueError(
                         f"loaded optimizer state {name!r} of parameter {index} has shape "

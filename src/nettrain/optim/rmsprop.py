@@ -68,12 +68,12 @@ class RMSprop(Optimizer):
                                       momentum=momentum, centered=centered))
 
     def _init_state(self, param, group):
-        xp = get_array_module(param.data)
-        state = {"step": 0, "square_avg": xp.zeros_like(param.data)}
+        xp = get_array_module(param.array)
+        state = {"step": 0, "square_avg": xp.zeros_like(param.array)}
         if group["momentum"] > 0:
-            state["momentum_buffer"] = xp.zeros_like(param.data)
+            state["momentum_buffer"] = xp.zeros_like(param.array)
         if group["centered"]:
-            state["grad_avg"] = xp.zeros_like(param.data)
+            state["grad_avg"] = xp.zeros_like(param.array)
         return state
 
     def _update(self, param, grad, state, group):

@@ -219,7 +219,7 @@ class Trainer:
         total.backward()
         n = len(yb)
         step = StepStats(loss.item() * n, n)
-        objective.score(out.data, yb, step)  # adds to step.correct (or step.abs_err)
+        objective.score(out.array, yb, step)  # adds to step.correct (or step.abs_err)
         return step
 
     def _accumulate_gradients(self, xb, yb) -> StepStats:

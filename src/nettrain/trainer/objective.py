@@ -71,9 +71,9 @@ def evaluate(model, objective: Objective, data, split: str, device, batch_size=1
         out = model(as_tensor(xb))
         loss = objective.loss(out, objective.targets(yb), reduction="sum")
         sums.add(loss.item(), len(yb))
-        objective.score(out.data, yb, sums)
+        objective.score(out.array, yb, sums)
         if matrix is not None:
-            pairs = backend.to_host(objective.labels(yb)) * classes + backend.to_host(objective.predictions(out.data))
+            pairs = backend.to_host(objective.labels(yb)) * classes + backend.to_host(objective.predictions(out.array))
             matrix += np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
     model.train(was_training)
     sums = parallel.evaluation_sums(sums)
