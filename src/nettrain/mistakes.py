@@ -26,7 +26,7 @@ def worst_mistakes(model, data, split: str, device, count: int, batch_size: int 
     probabilities, labels = [], []
     with no_grad():
         for xb, yb in data.loader(split, batch_size, shuffle=False, drop_last=False, seed=0, device=device):
-            logits = backend.to_host(model(as_tensor(xb)).data).astype(np.float64)
+            logits = backend.to_host(model(as_tensor(xb)).array).astype(np.float64)
             logits -= logits.max(axis=1, keepdims=True)
             p = np.exp(logits)
             probabilities.append(p / p.sum(axis=1, keepdims=True))

@@ -20,9 +20,9 @@ def _promoted(x, y, true_division=False):
     """x and y cast (recorded, so gradients flow back in each one's dtype) to
     the dtype PyTorch's promotion gives them (see promotion.py)."""
     dtype = result_type(x, y, true_division)
-    if x.data.dtype != dtype:
+    if x.array.dtype != dtype:
         x = Cast.apply(x, dtype=dtype)
-    if y.data.dtype != dtype:
+    if y.array.dtype != dtype:
         y = Cast.apply(y, dtype=dtype)
     return x, y
 
@@ -45,7 +45,7 @@ class _FloatUnary(Function):
 
     @classmethod
     def apply(cls, x, **kwargs):
-        if x.data.dtype.kind in "biu":
+        if x.array.dtype.kind in "biu":
             x = Cast.apply(x, dtype=default_float())
         return super().apply(x, **kwargs)
 
@@ -120,7 +120,7 @@ class PowScalar(Function):
     @classmethod
     def apply(cls, x, exponent):
         # an integer tensor to a float power is a float tensor (2 ** 0.5)
-        if x.data.dtype.kind in "biu" and not isinstance(exponent, numbers.Integral):
+        if x.array.dtype.kind in "biu" and not isinstance(exponent, numbers.Integral):
             x = Cast.apply(x, dtype=default_float())
         return super().apply(x, exponent=exponent)
 

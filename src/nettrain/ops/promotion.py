@@ -38,12 +38,12 @@ def _promote(d1, d2):
 def result_type(a, b, true_division=False) -> np.dtype:
     """The NumPy dtype PyTorch gives a binary op on Tensors ``a`` and ``b``;
     ``true_division``: integer results become the default float dtype."""
-    da, db = a.data.dtype, b.data.dtype
+    da, db = a.array.dtype, b.array.dtype
     if da == db:
         result = da
     else:
-        dimensioned = [d for d, t in ((da, a), (db, b)) if t.data.ndim]
-        zero_dim = [d for d, t in ((da, a), (db, b)) if not t.data.ndim]
+        dimensioned = [d for d, t in ((da, a), (db, b)) if t.array.ndim]
+        zero_dim = [d for d, t in ((da, a), (db, b)) if not t.array.ndim]
         if not dimensioned:
             dimensioned, zero_dim = zero_dim, []
         result = reduce(_promote, dimensioned)

@@ -241,7 +241,7 @@ class Trainer:
                 total = total + l1_penalty(model.parameters(), self.l1)
             total.backward()
             step.loss_sum += loss.item() * (stop - start)
-            objective.score(out.data, yb[start:stop], step)
+            objective.score(out.array, yb[start:stop], step)
         return step
 
     def _stopped_message(self, signum):
