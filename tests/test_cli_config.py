@@ -9,7 +9,6 @@ import yaml
 
 from conftest import run_cli
 from nettrain.config import load_config
-from nettrain.data import download
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -29,19 +28,6 @@ def test_show_output_is_a_config_that_resolves_to_itself(tmp_path, capsys):
     saved.write_text(first)
     _, second, _ = run_cli(["config", "show", saved], capsys)
     assert second == first
-
-
-@pytest.fixture
-def no_downloads(monkeypatch, tmp_path):
-    """Data roots that hold nothing, and a download that fails the test if tried."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("config check tried to download")
-
-    monkeypatch.setattr(download, "download_dataset", refuse)
-    monkeypatch.setattr(download, "download_file", refuse)
-    monkeypatch.setenv("NETTRAIN_DATA", str(tmp_path / "empty-root"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
-    monkeypatch.chdir(tmp_path)
 
 
 @pytest.mark.parametrize("config", sorted(p.name for p in CONFIGS.glob("*.yaml")))
