@@ -55,6 +55,11 @@ def replace_text_atomic(path, text: str) -> Path:
     return replace_atomic(path, lambda f: f.write(text.encode("utf-8")))
 
 
+def write_bytes_atomic(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` just as atomically (exported models)."""
+    return replace_atomic(path, lambda f: f.write(data))
+
+
 def replace_atomic(path, write) -> Path:
     """Temporary file in the same folder, ``write(file)``, fsync, rename: every
     file nettrain writes whole (checkpoints, their copies, config.yaml, curves.png)."""
