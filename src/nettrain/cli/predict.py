@@ -1,0 +1,120 @@
+"""``nettrain predict``: a trained model's top-3 classes for image files or test images.
+
+    nettrain predict --checkpoint runs/<run>/checkpoints/best.npz my-digit.png
+    nettrain predict --checkpoint runs/<run>/checkpoints/best.npz --index 0 --index 7 --json
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..errors import UsageError
+from .completion import complete_checkpoint
+from .common import app, console
+
+TOP = 3
+
+
+def _pipeline(trained):
+    """The data transforms with the checkpoint's own statistics."""
+    from ..data import IMAGE_DATASETS
+    from ..data.transforms import Pipeline
+
+    info = IMAGE_DATASETS.get(trained.bundle.name)
+    pipeline = Pipeline.from_config(trained.config["data"]["transforms"], info.normalize if info else None,
+                                    trained.bundle.num_classes)
+    pipeline.load_state(trained.transform_state)
+    return pipeline
+
+
+def _top(trained, x) -> list[list[dict]]:
+    """For each sample of ``x`` (already transformed): the TOP classes and their probabilities."""
+    import numpy as np
+
+    from .. import from_numpy, no_grad
+
+    with no_grad():
+        scores = trained.model(from_numpy(np.ascontiguousarray(x))).softmax(1).numpy()
+    names = trained.bundle.classes or [str(k) for k in range(scores.shape[1])]
+    out = []
+    for row in scores.astype(np.float64):
+        best = np.argsort(-row, kind="stable")[:TOP]
+        out.append([{"class": int(k), "name": names[k], "probability": float(row[k])} for k in best])
+    return out
+
+
+def _class_text(k: int, name: str) -> str:
+    """"7" for MNIST, "7 Sneaker" for Fashion-MNIST."""
+    return str(k) if name == str(k) else f"{k} {name}"
+
+
+def _describe(top: list[dict]) -> str:
+    return ", ".join(f"{_class_text(t['class'], t['name'])} ({t['probability']:.1%})" for t in top)
+
+
+@app.command("predict")
+def predict_command(
+    images: Optional[List[Path]] = typer.Argument(None, help="PNG/JPEG/... image files (needs the images extra)."),
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="A checkpoint (or exported .safetensors) of an image model.",
+                                    autocompletion=complete_checkpoint),
+    index: Optional[List[int]] = typer.Option(None, "--index", help="Predict test image N of the run's data set (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per image, nothing else on stdout."),
+):
+    """Top-3 classes with probabilities for image files (made into the data
+    set's form: grayscale, inverted when dark-on-light, 28x28 centred, the
+    checkpoint's normalisation) or for test images by index.
+
+    Examples:
+
+        nettrain predict --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz my-digit.png
+
+        nettrain predict --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz --index 0 --index 1 --json
+    """
+    import numpy as np
+
+    from ..data import IMAGE_DATASETS, build_data
+    from .export import trained_model
+
+    images, index = list(images or []), list(index or [])
+    if not images and not index:
+        raise UsageError("give image files, or --index N for test images of the run's data set")
+    if images:
+        from ..interop import require
+
+        require("PIL.Image", "nettrain predict on image files")
+    trained = trained_model(checkpoint)
+    rows = []  # (what, x, label or None)
+    if images:
+        from ..interop.images import read_digit_image
+
+        if trained.bundle.name not in IMAGE_DATASETS or trained.raw_input_shape != (1, 28, 28):
+            raise UsageError(f"{checkpoint}: its model was trained on {trained.bundle.name}, not on 28x28 images; "
+                             "use --index N for its test samples")
+        raw = np.stack([read_digit_image(path) for path in images])  # every file checked before any output
+        x, _ = _pipeline(trained)(raw, np.zeros(len(raw), np.int64))
+        rows += [({"image": str(path)}, x[i], None) for i, path in enumerate(images)]
+    if index:
+        data = trained.config["data"]
+        bundle = build_data(data, seed=trained.config["seed"], transform_state=trained.transform_state)
+        test_x, test_y = bundle.test
+        for n in index:
+            if not 0 <= n < len(test_y):
+                raise UsageError(f"--index {n}: the test split of {bundle.name} has {len(test_y)} samples (0..{len(test_y) - 1})")
+        rows += [({"index": n}, test_x[n], int(test_y[n]) if test_y.ndim == 1 else int(test_y[n].argmax()))
+                 for n in index]
+
+    tops = _top(trained, np.stack([x for _, x, _ in rows]))
+    for (what, _, label), top in zip(rows, tops):
+        if as_json:
+            record = {**what, **({"label": label} if label is not None else {}), "top": top}
+            sys.stdout.write(json.dumps(record) + "\n")
+            continue
+        name = what.get("image") or f"test image {what['index']}"
+        if label is not None:
+            names = trained.bundle.classes or [str(k) for k in range(label + 1)]
+            name += f" (label {_class_text(label, names[label])})"
+        console.print(f"{name}: {_describe(top)}", highlight=False, markup=False)
