@@ -90,19 +90,27 @@ class CheckpointPolicy:
             old.unlink()
 
 
-def config_differences(saved: dict, given: dict, prefix="", resumable=None) -> list[str]:
-    """Dotted keys whose values differ between two resolved configs, except
-    those the schema marks resumable (``key(..., resumable=True)``)."""
-    resumable = resumable_keys() if resumable is None else resumable
+def config_changes(first: dict, second: dict, prefix="") -> list[tuple]:
+    """(dotted key, first's value, second's value) for every key whose value
+    differs between two resolved configs (None where a key is absent); the
+    resume check and ``nettrain runs compare`` both use it."""
     out = []
-    for key in sorted(set(saved) | set(given)):
+    for key in sorted(set(first) | set(second)):
         dotted = f"{prefix}{key}"
-        a, b = saved.get(key), given.get(key)
+        a, b = first.get(key), second.get(key)
         if isinstance(a, dict) and isinstance(b, dict):
-            out.extend(config_differences(a, b, dotted + ".", resumable))
-        elif a != b and dotted not in resumable:
-            out.append(f"{dotted}: checkpoint has {a!r}, config has {b!r}")
+            out.extend(config_changes(a, b, dotted + "."))
+        elif a != b:
+            out.append((dotted, a, b))
     return out
+
+
+def config_differences(saved: dict, given: dict, resumable=None) -> list[str]:
+    """The differences that forbid a resume, one line each: all but the keys
+    the schema marks resumable (``key(..., resumable=True)``)."""
+    resumable = resumable_keys() if resumable is None else resumable
+    return [f"{dotted}: checkpoint has {a!r}, config has {b!r}"
+            for dotted, a, b in config_changes(saved, given) if dotted not in resumable]
 
 
 def check_resumable(saved_config: dict, config: dict, checkpoint_path):

@@ -1,0 +1,231 @@
+"""``nettrain runs`` (the run folders, with the hyper-parameters that differ
+between them) and ``nettrain runs compare RUN_A RUN_B``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import UsageError
+from .common import app, console
+from .completion import complete_run
+
+runs_app = typer.Typer(
+    help="List the runs (no subcommand), or compare two.",
+    invoke_without_command=True,
+)
+app.add_typer(runs_app, name="runs")
+
+RUNS_DIR_HELP = "The folder that holds the run folders."
+
+# Keys that say where and how often, not what was learned: never a column.
+NOT_HYPERPARAMETERS = ("name", "device", "output.", "data.root", "data.download", "train.epochs",
+                       "train.log_every", "train.eval_every", "train.checkpoint_every", "train.keep_last")
+MAX_COLUMNS = 2  # more would not fit 80 columns; the rest are named below the table
+
+
+def _flat(config: dict, prefix="") -> dict:
+    """{"optimizer.lr": 0.05, ...}: a nested config as dotted keys."""
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _read_config(folder: Path):
+    import yaml
+
+    try:
+        config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return config if isinstance(config, dict) else None
+
+
+def _has_sections(config) -> bool:
+    return isinstance(config, dict) and isinstance(config.get("data"), dict) and isinstance(config.get("model"), dict)
+
+
+def differing_hyperparameters(configs: list) -> list[str]:
+    """Dotted keys whose values differ between the (readable) configs, most telling first."""
+    flats = [_flat(c) for c in configs if c is not None]
+    if len(flats) < 2:
+        return []
+    keys = dict.fromkeys(k for flat in flats for k in flat)
+    differing = [k for k in keys if not k.startswith(NOT_HYPERPARAMETERS)
+                 and len({repr(flat.get(k)) for flat in flats}) > 1]
+    first = ("optimizer.lr", "optimizer.name", "data.batch_size", "model.name", "seed")
+    return sorted(differing, key=lambda k: (first.index(k) if k in first else len(first), differing.index(k)))
+
+
+def _short(key: str, keys: list[str]) -> str:
+    """"lr" for optimizer.lr, unless another key ends the same way."""
+    last = key.rsplit(".", 1)[-1]
+    return last if sum(k.rsplit(".", 1)[-1] == last for k in keys) == 1 else key
+
+
+def _value(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return "[" + ",".join(map(str, value)) + "]"
+    return str(value)
+
+
+@runs_app.callback()
+def runs_command(
+    ctx: typer.Context,
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help=RUNS_DIR_HELP),
+):
+    """List the runs: name, config, epochs done, best metric, status, and the
+    hyper-parameters that differ between them.
+
+    Examples:
+
+        nettrain runs --runs-dir runs
+
+        nettrain runs compare lenet-20261123-101500 lenet-20261123-111500
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich import box
+    from rich.table import Table
+
+    from ..report import MetricsLog
+
+    if not runs_dir.is_dir():
+        raise UsageError(f"--runs-dir: {runs_dir} is not a folder (no runs yet? `nettrain train CONFIG` makes one)")
+    folders = sorted(p for p in runs_dir.iterdir() if (p / "config.yaml").exists())
+    if not folders:
+        console.print(f"no runs in {runs_dir}", highlight=False)
+        return
+    configs = [_read_config(folder) for folder in folders]
+    differing = differing_hyperparameters(configs)
+    shown = differing[:MAX_COLUMNS]
+    kinds = [f"{c['data'].get('dataset')}/{c['model'].get('name')}" if _has_sections(c) else "(unreadable config)"
+             for c in configs]
+    same_kind = len(set(kinds)) == 1  # then said once in the title, saving a column
+    title = f"runs in {runs_dir}" + (f" (all {kinds[0]})" if same_kind else "")
+    # no vertical rules, no outer padding: a run name and a few columns fit 80 columns
+    console.print(title, highlight=False, markup=False)  # not the table's title: a long path would squeeze it
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    columns = ["run", *([] if same_kind else ["data/model"]), "epochs", "best", *(_short(k, differing) for k in shown),
+               "status"]
+    for column in columns:
+        table.add_column(column, no_wrap=column == "run")  # a run's name is what you copy
+    for folder, config, kind in zip(folders, configs, kinds):
+        records = MetricsLog(folder / "metrics.jsonl").read()
+        epochs = [r for r in records if r.get("kind") == "epoch"]
+        best = best_metric(epochs).rsplit(" ", 1)[-1]
+        last = records[-1] if records else {}
+        if last.get("kind") == "final":
+            status = "finished"
+        elif last.get("kind") == "stopped":
+            status = "stopped: " + last.get("reason", "")[:40]
+        else:
+            status = "incomplete" if records else "not started"
+        done = max((r["epoch"] for r in epochs), default=0)
+        flat = _flat(config) if config is not None else {}
+        row = [folder.name, *([] if same_kind else [kind]), f"{done}/{flat.get('train.epochs', '?')}", best,
+               *(_value(flat.get(k)) for k in shown), status]
+        table.add_row(*row)
+    console.print(table)
+    console.print("best: best val accuracy (test without a val split; the loss for regression)",
+                  highlight=False, markup=False)
+    if len(differing) > len(shown):
+        console.print("also differ: " + ", ".join(differing[len(shown):]), highlight=False, markup=False)
+
+
+def best_metric(epochs: list[dict]) -> str:
+    """The best evaluation figure over a run's epoch records (accuracy, or the
+    loss for regression), from the records alone: finished or not."""
+    for key, pick, fmt in (("val_acc", max, "{:.2%}"), ("test_acc", max, "{:.2%}"),
+                           ("val_loss", min, "{:.4f}"), ("test_loss", min, "{:.4f}")):
+        values = [r[key] for r in epochs if r.get(key) is not None]
+        if values:
+            return f"{key.replace('_', ' ')} {fmt.format(pick(values))}"
+    return "-"
+
+
+def _run_folder(run: str, runs_dir: Path) -> Path:
+    """A run given as a folder path or as a name under ``runs_dir``."""
+    for folder in (Path(run), runs_dir / run):
+        if (folder / "config.yaml").is_file():
+            return folder
+    raise UsageError(f"{run}: not a run folder (no {Path(run) / 'config.yaml'}, nor {runs_dir / run / 'config.yaml'}); "
+                     f"`nettrain runs --runs-dir {runs_dir}` lists the runs")
+
+
+@runs_app.command("compare")
+def compare_command(
+    run_a: str = typer.Argument(..., help="A run: its folder, or its name under --runs-dir.",
+                                autocompletion=complete_run),
+    run_b: str = typer.Argument(..., help="The other run.", autocompletion=complete_run),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help=RUNS_DIR_HELP),
+):
+    """Two runs side by side: their configs key by key where they differ, the
+    metrics of each epoch, and the best and final figures.
+
+    Example:
+
+        nettrain runs compare lenet-20261123-101500 lenet-20261123-111500
+    """
+    from rich import box
+    from rich.table import Table
+
+    from ..report import MetricsLog
+    from ..trainer import config_changes
+
+    folders = [_run_folder(run_a, runs_dir), _run_folder(run_b, runs_dir)]
+    configs = [_read_config(folder) for folder in folders]
+    for folder, config in zip(folders, configs):
+        if config is None:
+            raise UsageError(f"{folder / 'config.yaml'}: cannot be read as a config")
+    names = [f"A {folders[0].name}", f"B {folders[1].name}"]
+    console.print("\n".join(names), highlight=False, markup=False)
+
+    changes = config_changes(configs[0], configs[1])
+    if changes:
+        table = Table(title=f"config: {len(changes)} difference(s)", box=box.SIMPLE_HEAD, pad_edge=False)
+        for column in ("key", "A", "B"):
+            table.add_column(column, overflow="fold")
+        for dotted, a, b in changes:
+            table.add_row(dotted, _value(a), _value(b))
+        console.print(table)
+    else:
+        console.print("config: the same", highlight=False)
+
+    records = [MetricsLog(folder / "metrics.jsonl").read() for folder in folders]
+    epochs = [{r["epoch"]: r for r in rs if r.get("kind") == "epoch"} for rs in records]
+    metrics = [k for k in ("train_loss", "val_loss", "val_acc", "test_loss", "test_acc", "val_mae", "test_mae")
+               if any(k in r for run in epochs for r in run.values())][:4]
+    table = Table(title="metrics per epoch", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("epoch", justify="right")
+    for key in metrics:
+        for side in "AB":
+            table.add_column(f"{key.replace('_', ' ')}\n{side}", justify="right")
+    for epoch in sorted(set(epochs[0]) | set(epochs[1])):
+        row = [str(epoch)]
+        for key in metrics:
+            for run in epochs:
+                row.append(_metric(key, run.get(epoch, {}).get(key)))
+        table.add_row(*row)
+    console.print(table)
+    for side, rs, run in zip("AB", records, epochs):
+        final = next((r for r in reversed(rs) if r.get("kind") == "final"), None)
+        final_text = ", ".join(f"{k} {_metric(k, v)}" for k, v in (final or {}).items() if k.startswith("test_")
+                               and not k.endswith("samples")) if final else "not finished"
+        console.print(f"{side}: best {best_metric(list(run.values()))}; final {final_text}",
+                      highlight=False, markup=False)
+
+
+def _metric(key: str, value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2%}" if key.endswith("_acc") else f"{value:.4f}"

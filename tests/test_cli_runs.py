@@ -1,0 +1,85 @@
+"""``nettrain runs`` shows the hyper-parameters that differ between runs;
+``nettrain runs compare A B`` puts two runs side by side."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """clusters.yaml twice: 3 epochs at lr 0.1, batch 50; 4 epochs at lr 0.05, batch 25."""
+    from nettrain.cli import main
+
+    runs = tmp_path_factory.mktemp("runs")
+    for args in (["--epochs", "3"], ["--epochs", "4", "--name", "slower", "--set", "optimizer.lr=0.05",
+                                     "--set", "data.batch_size=25"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["train", str(CONFIGS / "clusters.yaml"), "--runs-dir", str(runs), *args])
+        assert exit_info.value.code == 0
+    first = next(runs.glob("clusters-*"))
+    second = next(runs.glob("slower-*"))
+    return runs, first, second
+
+
+def test_runs_gains_columns_for_the_hyperparameters_that_differ(two_runs, monkeypatch, capsys):
+    runs, first, second = two_runs
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = run_cli(["runs", "--runs-dir", runs], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    header = next(line for line in lines if line.split()[:1] == ["run"])
+    assert "lr" in header.split() and "batch_size" in header.split()
+    assert "seed" not in header and "epochs" in header  # the same everywhere: no column; epochs has its own
+    row = next(line for line in lines if line.lstrip().startswith(second.name)).split()
+    assert row[1:5] == ["4/4", row[2], "0.05", "25"]
+    assert "(all clusters/mlp)" in out  # the same data and model: said once
+    assert max(len(line) for line in lines) <= 80
+
+
+def test_compare_lists_config_differences_and_metrics_side_by_side(two_runs, monkeypatch, capsys):
+    runs, first, second = two_runs
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = run_cli(["runs", "compare", first.name, second, "--runs-dir", runs], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    differences = {line.split()[0]: line.split()[1:] for line in lines
+                   if line.strip().startswith(("optimizer.lr", "data.batch_size", "train.epochs", "name"))}
+    assert differences == {"optimizer.lr": ["0.1", "0.05"], "data.batch_size": ["50", "25"],
+                           "train.epochs": ["3", "4"], "name": ["clusters", "slower"]}
+    assert "config: 4 difference(s)" in out
+    epoch_rows = [line.split() for line in lines if line.strip()[:1].isdigit()]
+    assert [row[0] for row in epoch_rows] == ["1", "2", "3", "4"]
+    assert epoch_rows[3][1] == "-" and epoch_rows[3][2] != "-"  # only B ran a 4th epoch
+    assert out.count("final test_loss") == 2 and "A: best" in out and "B: best" in out
+
+
+def test_compare_of_a_run_with_itself_says_the_config_is_the_same(two_runs, capsys):
+    runs, first, _ = two_runs
+    code, out, err = run_cli(["runs", "compare", first, first], capsys)
+    assert code == 0, err
+    assert "config: the same" in out
+
+
+def test_compare_names_a_missing_run(two_runs, capsys):
+    runs, first, _ = two_runs
+    code, out, err = run_cli(["runs", "compare", first.name, "nope", "--runs-dir", runs], capsys)
+    assert code == 2 and "nope" in err and out == ""
+
+
+def test_run_names_complete(two_runs, tmp_path, monkeypatch, capsys):
+    runs, first, second = two_runs
+    (tmp_path / "runs").symlink_to(runs)  # completion looks in ./runs
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("_NETTRAIN_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "nettrain runs compare slo")
+    monkeypatch.setenv("COMP_CWORD", "3")
+    code, out, err = run_cli([], capsys)
+    assert code == 0, err
+    assert out.split() == [second.name]
