@@ -83,3 +83,24 @@ def test_run_names_complete(two_runs, tmp_path, monkeypatch, capsys):
     code, out, err = run_cli([], capsys)
     assert code == 0, err
     assert out.split() == [second.name]
+
+
+def test_a_run_trained_by_several_processes_adds_the_procs_column(two_runs, tmp_path, capsys):
+    import json
+    import shutil
+
+    runs, first, second = two_runs
+    copy = tmp_path / "runs"
+    shutil.copytree(runs, copy)
+    metrics = copy / second.name / "metrics.jsonl"
+    records = [json.loads(line) for line in metrics.read_text().splitlines()]
+    metrics.write_text("".join(json.dumps({**r, "world_size": 2} if r["kind"] == "epoch" else r) + "\n"
+                               for r in records))
+    code, out, err = run_cli(["runs", "--runs-dir", copy], capsys)
+    assert code == 0, err
+    header = next(line for line in out.splitlines() if line.split()[:1] == ["run"])
+    assert "procs" in header.split()
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in ([first.name], [second.name])}
+    assert rows[second.name][2] == "2" and rows[first.name][2] == "1"
+    code, out, _ = run_cli(["runs", "--runs-dir", runs], capsys)
+    assert "procs" not in out  # one process everywhere: no column

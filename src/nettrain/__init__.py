@@ -39,6 +39,8 @@ from . import utils  # noqa: E402
 from .backend import Generator  # noqa: E402
 from . import models  # noqa: E402
 from .serialization import load, save  # noqa: E402
+from .model_summary import summary  # noqa: E402
+from .interop.safetensors_file import load_safetensors  # noqa: E402
 
 # PyTorch's other names for the same dtype objects (nettrain.float is nettrain.float32)
 float = float32  # noqa: A001

@@ -38,7 +38,7 @@ def _root(
 
 
 # Command modules register themselves on import.
-from . import config, data, gradcheck, lr_find, train  # noqa: E402,F401
+from . import config, data, export, gradcheck, lr_find, predict, runs, summary, train  # noqa: E402,F401
 
 
 def main(argv=None):

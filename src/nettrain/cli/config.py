@@ -12,6 +12,7 @@ from typing import List, Optional
 
 import typer
 
+from .completion import complete_config
 from .common import SET_HELP, app, console
 
 config_app = typer.Typer(
@@ -37,7 +38,8 @@ def checked_config(config: Path, overrides) -> tuple:
 
 @config_app.command("show")
 def show_command(
-    config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml."),
+    config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml.",
+                                  autocompletion=complete_config),
     set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE", help=SET_HELP),
 ):
     """Print the fully resolved config as YAML: defaults filled in, overrides
@@ -56,7 +58,8 @@ def show_command(
 
 @config_app.command("check")
 def check_command(
-    config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml."),
+    config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml.",
+                                  autocompletion=complete_config),
     set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE", help=SET_HELP),
 ):
     """Check a config (keys, types, ranges, and that the loss and the model fit

@@ -49,6 +49,7 @@ class SavedWeights:
     config: dict
     transform_state: object
     epoch: object
+    source: str          # what messages name as the config's origin
 
     def load_into(self, model, what="its config describes"):
         """Read the weights into ``model``; every mismatch in one message naming the file."""
@@ -70,8 +71,9 @@ class SavedWeights:
 
 def saved_weights(path: Path, config_path: Optional[Path] = None) -> SavedWeights:
     """A checkpoint's or a safetensors file's config (from the file: nettrain's
-    exports carry it in their metadata; else ``config_path`` gives it)."""
-    from ..config import load_config
+    exports carry it in their metadata; else ``config_path`` gives it),
+    checked exactly as a config file would be."""
+    from ..config import config_from_dict, load_config
 
     path = Path(path)
     if path.suffix == FORMATS["safetensors"]:
@@ -79,11 +81,13 @@ def saved_weights(path: Path, config_path: Optional[Path] = None) -> SavedWeight
 
         meta = safetensors_metadata(path)
         if config_path is not None:
-            return SavedWeights(path, load_config(config_path).to_dict(), None, None)
+            return SavedWeights(path, load_config(config_path).to_dict(), None, None, str(config_path))
         if "config" not in meta:
             raise UsageError(f"{path}: carries no nettrain config (it was not written by `nettrain export`); "
                              "give the config it was trained with: --config CONFIG")
-        return SavedWeights(path, meta["config"], meta.get("transform_state"), None)
+        source = f"{path} (its config)"
+        return SavedWeights(path, config_from_dict(meta["config"], source).to_dict(), meta.get("transform_state"),
+                            None, source)
     from ..checkpoint import open_checkpoint
 
     if config_path is not None:
@@ -91,7 +95,9 @@ def saved_weights(path: Path, config_path: Optional[Path] = None) -> SavedWeight
                          "--config is for safetensors files")
     with open_checkpoint(path) as ckpt:
         layout = ckpt.layout
-        return SavedWeights(path, layout["config"], layout["data"]["transform_state"], layout["epoch"])
+        source = f"{path} (its config)"
+        return SavedWeights(path, config_from_dict(layout["config"], source).to_dict(),
+                            layout["data"]["transform_state"], layout["epoch"], source)
 
 
 def trained_model(path: Path, config_path: Optional[Path] = None) -> TrainedModel:
@@ -108,7 +114,7 @@ def trained_model(path: Path, config_path: Optional[Path] = None) -> TrainedMode
                                              for t in bundle.transform_state["transforms"]):
         raise UsageError(f"{path}: the config's zscore/minmax statistics come from the training data, which "
                          "this command does not read; use the run's checkpoint (.npz), which keeps them")
-    name, kwargs = model_arguments(config, bundle, source=str(path))
+    name, kwargs = model_arguments(config, bundle, source=saved.source)
     model = build_model(name, **kwargs)
     saved.load_into(model)
     model.eval()

@@ -115,24 +115,30 @@ def runs_command(
     # no vertical rules, no outer padding: a run name and a few columns fit 80 columns
     console.print(title, highlight=False, markup=False)  # not the table's title: a long path would squeeze it
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    columns = ["run", *([] if same_kind else ["data/model"]), "epochs", "best", *(_short(k, differing) for k in shown),
-               "status"]
+    records_of = {folder: MetricsLog(folder / "metrics.jsonl").read() for folder in folders}
+    # processes that trained each run (of its latest epoch); a column only when some run used several
+    processes = {folder: next((r.get("world_size", 1) for r in reversed(records) if r.get("kind") == "epoch"), None)
+                 for folder, records in records_of.items()}
+    show_processes = any(n not in (None, 1) for n in processes.values())
+    columns = ["run", *([] if same_kind else ["data/model"]), "epochs", *(["procs"] if show_processes else []),
+               "best", *(_short(k, differing) for k in shown), "status"]
     for column in columns:
         table.add_column(column, no_wrap=column == "run")  # a run's name is what you copy
     for folder, config, kind in zip(folders, configs, kinds):
-        records = MetricsLog(folder / "metrics.jsonl").read()
+        records = records_of[folder]
         epochs = [r for r in records if r.get("kind") == "epoch"]
         best = best_metric(epochs).rsplit(" ", 1)[-1]
         last = records[-1] if records else {}
         if last.get("kind") == "final":
-            status = "finished"
+            status = f"early stop @{last['epoch']}" if "early_stop" in last else "finished"
         elif last.get("kind") == "stopped":
             status = "stopped: " + last.get("reason", "")[:40]
         else:
             status = "incomplete" if records else "not started"
         done = max((r["epoch"] for r in epochs), default=0)
         flat = _flat(config) if config is not None else {}
-        row = [folder.name, *([] if same_kind else [kind]), f"{done}/{flat.get('train.epochs', '?')}", best,
+        procs = [str(processes[folder] or "-")] if show_processes else []
+        row = [folder.name, *([] if same_kind else [kind]), f"{done}/{flat.get('train.epochs', '?')}", *procs, best,
                *(_value(flat.get(k)) for k in shown), status]
         table.add_row(*row)
     console.print(table)
@@ -145,11 +151,15 @@ def runs_command(
 def best_metric(epochs: list[dict]) -> str:
     """The best evaluation figure over a run's epoch records (accuracy, or the
     loss for regression), from the records alone: finished or not."""
-    for key, pick, fmt in (("val_acc", max, "{:.2%}"), ("test_acc", max, "{:.2%}"),
-                           ("val_loss", min, "{:.4f}"), ("test_loss", min, "{:.4f}")):
-        values = [r[key] for r in epochs if r.get(key) is not None]
-        if values:
-            return f"{key.replace('_', ' ')} {fmt.format(pick(values))}"
+    from ..metrics import TASKS
+
+    for metric in (t.best for t in TASKS.values()):
+        for split in ("val", "test"):
+            key = metric.key(split)
+            values = [r[key] for r in epochs if r.get(key) is not None]
+            if values:
+                best = max(values) if metric.higher_is_better else min(values)
+                return f"{key.replace('_', ' ')} {metric.format.format(best)}"
     return "-"
 
 

@@ -12,19 +12,22 @@ from rich import box
 from rich.table import Table
 
 from ..errors import CheckpointError, UsageError
+from .completion import complete_checkpoint, complete_config
 from .common import SET_HELP, app, console, console_err
 
 
 @app.command("train")
 def train_command(
     ctx: typer.Context,
-    config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml."),
+    config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml.",
+                                  autocompletion=complete_config),
     set_: Optional[List[str]] = typer.Option(
         None, "--set", metavar="KEY=VALUE",
         help=SET_HELP,
     ),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or cuda:N (overrides the config)."),
-    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue a run from its checkpoint."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue a run from its checkpoint.",
+                                          autocompletion=complete_checkpoint),
     name: Optional[str] = typer.Option(None, "--name", help="Run name (folder runs/<name>-<timestamp>)."),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run folders go (default: runs)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Train this many epochs in all (overrides train.epochs)."),
@@ -142,7 +145,12 @@ def _train(parallel, config, set_, device, resume, name, runs_dir, epochs, keep=
 
 @app.command("eval")
 def eval_command(
-    checkpoint: Path = typer.Option(..., "--checkpoint", help="A checkpoint written by `nettrain train`."),
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="A checkpoint written by `nettrain train`, "
+                                    "or a .safetensors file (from `nettrain export`, or with --config).",
+                                    autocompletion=complete_checkpoint),
+    config: Optional[Path] = typer.Option(None, "--config", help="The config of a .safetensors file "
+                                          "that does not carry one (weights from PyTorch).",
+                                          autocompletion=complete_config),
     split: str = typer.Option("test", "--split", help="test, val or train."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or cuda:N."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object and nothing else on stdout."),
@@ -161,10 +169,9 @@ def eval_command(
 
         nettrain eval --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz --show 25 --out mistakes.png
     """
-    from ..checkpoint import open_checkpoint
-    from ..config import config_from_dict
     from ..memory_estimate import check_fits_memory
     from ..trainer import Objective, build, evaluate
+    from .export import saved_weights
 
     if split not in ("test", "val", "train"):
         raise UsageError(f"--split: {split!r} is not a split; use test, val or train")
@@ -175,27 +182,16 @@ def eval_command(
             raise UsageError('--show draws with matplotlib, which is not installed: pip install -e ".[plot]"') from None
         if out.is_dir():
             raise UsageError(f"--out {out}: is a folder; give a file name such as {out / 'mistakes.png'}")
-    with open_checkpoint(checkpoint) as ckpt:  # layout checked; arrays read only once they fit
-        layout = ckpt.layout
-        # The stored config is checked exactly as a config file would be.
-        source = f"{checkpoint} (its config)"
-        settings = config_from_dict(layout["config"], source).to_dict()
-        check_fits_memory(settings, source)
-        components = build(settings, device=device, transform_state=layout["data"]["transform_state"],
-                           source=source)
-        if split == "val" and components.data.val is None:
-            raise UsageError(f"--split val: the run had no validation split (data.val_split is 0); use test or train")
-        ckpt.check_fits(components.model)
-        model_state = ckpt.read(layout["model"])
-    try:
-        components.model.load_state_dict(model_state)
-    except (KeyError, ValueError, RuntimeError) as err:
-        raise CheckpointError(f"{checkpoint}: the model state does not fit its own config: {err}") from None
-    state = {"epoch": layout["epoch"]}
+    saved = saved_weights(checkpoint, config)  # its config checked exactly as a config file would be
+    check_fits_memory(saved.config, saved.source)
+    components = build(saved.config, device=device, transform_state=saved.transform_state, source=saved.source)
+    if split == "val" and components.data.val is None:
+        raise UsageError(f"--split val: the run had no validation split (data.val_split is 0); use test or train")
+    saved.load_into(components.model, "its config describes" if config is None else f"{config} describes")
     objective = Objective(components.loss_name, components.loss_options, components.data.task)
     result = evaluate(components.model, objective, components.data, split, components.device, confusion=True)
     result = {key.removeprefix(f"{split}_"): value for key, value in result.items()}
-    result = {"checkpoint": str(checkpoint), "split": split, "epoch": state["epoch"], **result}
+    result = {"checkpoint": str(checkpoint), "split": split, "epoch": saved.epoch, **result}
     if objective.task == "regression":
         result["mse"] = result["loss"] if components.loss_name == "mse" else None
     if show is not None:
@@ -223,7 +219,8 @@ def _draw_mistakes(components, split, count, out, checkpoint, quiet):
 
 
 def _print_evaluation(result, data):
-    table = Table(title=f"{result['checkpoint']} on {result['split']} ({result['samples']} samples, epoch {result['epoch']})")
+    trained = f", epoch {result['epoch']}" if result["epoch"] is not None else ""
+    table = Table(title=f"{result['checkpoint']} on {result['split']} ({result['samples']} samples{trained})")
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("loss", f"{result['loss']:.4f}")
@@ -249,67 +246,3 @@ def _print_evaluation(result, data):
             label = names[i] if names[i] == str(i) else f"{i} {names[i]}"
             confusion.add_row(label, *[str(v) for v in row], "-" if acc is None else f"{acc:.2%}")
         console.print(confusion)
-
-
-@app.command("runs")
-def runs_command(
-    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="The folder that holds the run folders."),
-):
-    """List the runs: name, config, epochs done, best metric, status.
-
-    Example:
-
-        nettrain runs --runs-dir runs
-    """
-    from ..report import MetricsLog
-
-    if not runs_dir.is_dir():
-        raise UsageError(f"--runs-dir: {runs_dir} is not a folder (no runs yet? `nettrain train CONFIG` makes one)")
-    table = Table(title=f"runs in {runs_dir}")
-    for column in ("run", "dataset / model", "epochs", "procs", "best", "status"):
-        table.add_column(column, no_wrap=column == "run")  # a run's name is what you copy
-    count = 0
-    for folder in sorted(p for p in runs_dir.iterdir() if (p / "config.yaml").exists()):
-        count += 1
-        records = MetricsLog(folder / "metrics.jsonl").read()
-        epochs = [r for r in records if r.get("kind") == "epoch"]
-        planned, what = _run_config_summary(folder / "config.yaml")
-        best = _best_metric(epochs)
-        last = records[-1] if records else {}
-        if last.get("kind") == "final":
-            status = f"early stop @{last['epoch']}" if "early_stop" in last else "finished"
-        elif last.get("kind") == "stopped":
-            status = "stopped: " + last.get("reason", "")[:40]
-        else:
-            status = "incomplete" if records else "not started"
-        done = max((r["epoch"] for r in epochs), default=0)
-        processes = str(epochs[-1].get("world_size", 1)) if epochs else "-"  # of the latest epoch
-        table.add_row(folder.name, what, f"{done}/{planned}", processes, best, status)
-    if count == 0:
-        console.print(f"no runs in {runs_dir}", highlight=False)
-        return
-    console.print(table)
-
-
-def _best_metric(epochs: list[dict]) -> str:
-    """The best evaluation figure over a run's epoch records (accuracy, or the
-    loss for regression), from the records alone: finished or not."""
-    from ..metrics import TASKS
-
-    for metric in (t.best for t in TASKS.values()):
-        for split in ("val", "test"):
-            key = metric.key(split)
-            values = [r[key] for r in epochs if r.get(key) is not None]
-            if values:
-                return f"{key} {metric.format.format(max(values) if metric.higher_is_better else min(values))}"
-    return "-"
-
-
-def _run_config_summary(path: Path):
-    import yaml
-
-    try:
-        cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return cfg.get("train", {}).get("epochs", "?"), f"{cfg['data']['dataset']} / {cfg['model']['name']}"
-    except (yaml.YAMLError, KeyError, TypeError, AttributeError):
-        return "?", "(unreadable config.yaml)"

@@ -21,6 +21,7 @@ from ..checkpoint import open_checkpoint
 from ..config import as_config, config_from_dict
 from ..errors import CheckpointError, ConfigError, UsageError
 from ..memory_estimate import check_fits_memory
+from ..model_summary import summary
 from ..report import SilentReport, make_report
 from ..runlock import RunLock
 from .components import build
@@ -157,7 +158,9 @@ def _run_info(cfg, components, run, trainer, parallel, resume, state) -> dict:
         "run": run.dir,
         "data": f"{data.name} ({data.source}); train {len(data.train[1])}, {trainer.eval_split} "
                 f"{len(getattr(data, trainer.eval_split)[1])}",
-        "model": f"{cfg.model.name} ({components.model.num_parameters():,} parameters) on {components.device}",
+        # The short summary; its dry forward pass draws no random numbers, so a resumed run is unchanged.
+        "model": f"{cfg.model.name} on {components.device}: "
+                 + summary(components.model, (cfg.data.batch_size, *data.input_shape)).short(),
     }
     if parallel.size > 1:
         info["processes"] = (f"{parallel.description}; global batch {cfg.data.batch_size}, "
