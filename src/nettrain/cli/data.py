@@ -3,19 +3,17 @@
     nettrain data download mnist [--root DIR]
     nettrain data info mnist [--root DIR]
     nettrain data verify fashion-mnist [--root DIR]
+
+NumPy, rich's tables and the data package are imported inside the commands,
+so that ``nettrain --help`` starts quickly.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import typer
-from rich.table import Table
 
-from ..data import datasets, download as downloads
-from ..data.idx import decompressed_bytes, parse_idx
 from ..errors import DataError, UsageError
 from .common import app, console
 
@@ -25,6 +23,9 @@ data_app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 
+# Written out, not computed, so that defining the commands imports no data
+# code; a test checks it names every data set.
+DATASETS_HELP = "A data set: mnist, fashion-mnist, linear, cubic, clusters, clusters3."
 ROOT_HELP = ("The only data root to look in (holds mnist/, fashion-mnist/); without it: "
              "$NETTRAIN_DATA, ./data, ~/.cache/nettrain, /usr/share/datasets.")
 
@@ -32,6 +33,8 @@ ROOT_HELP = ("The only data root to look in (holds mnist/, fashion-mnist/); with
 def _find_local(name: str, root, command: str):
     """(folder, where) of a data set's local files, or the not-found error
     (these commands read local files only; they never download)."""
+    from ..data import datasets
+
     found = datasets.find_dataset(name, root, "--root")
     if found is None:
         raise DataError(datasets.not_found_message(
@@ -41,12 +44,16 @@ def _find_local(name: str, root, command: str):
 
 
 def _check_name(name: str) -> str:
+    from ..data import datasets
+
     if name not in datasets.DATASET_NAMES:
         raise UsageError(f"unknown data set {name!r}; expected one of {', '.join(datasets.DATASET_NAMES)}")
     return name
 
 
 def _image_name(name: str, command: str) -> str:
+    from ..data import datasets
+
     _check_name(name)
     if name in datasets.SYNTHETIC_DATASETS:
         raise UsageError(
@@ -56,8 +63,10 @@ def _image_name(name: str, command: str) -> str:
     return name
 
 
-def _pixel_mean_std(images: np.ndarray):
+def _pixel_mean_std(images):
     """Mean and std of the pixels scaled to [0, 1], exact, from a 256-bin histogram (no float copy)."""
+    import numpy as np
+
     counts = np.bincount(images.ravel(), minlength=256).astype(np.float64)
     values = np.arange(256, dtype=np.float64) / 255.0
     mean = (counts @ values) / counts.sum()
@@ -77,6 +86,8 @@ def download_command(
 
     Example: nettrain data download fashion-mnist --root ./data
     """
+    from ..data import datasets
+
     _image_name(name, "download")
     found = datasets.find_dataset(name) if root is None else None
     if found is not None:
@@ -92,7 +103,7 @@ def download_command(
 
 @data_app.command("info")
 def info_command(
-    name: str = typer.Argument(..., help="A data set: " + ", ".join(datasets.DATASET_NAMES) + "."),
+    name: str = typer.Argument(..., help=DATASETS_HELP),
     root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
     seed: int = typer.Option(0, "--seed", help="Seed of a synthetic data set."),
 ):
@@ -102,6 +113,10 @@ def info_command(
 
     Example: NETTRAIN_DATA=../shared/data nettrain data info mnist
     """
+    from rich.table import Table
+    
+    from ..data import datasets
+
     _check_name(name)
     if name in datasets.SYNTHETIC_DATASETS:
         _synthetic_info(name, seed)
@@ -130,6 +145,9 @@ def info_command(
 
 
 def _print_class_balance(classes, labels_per_split: dict):
+    import numpy as np
+    from rich.table import Table
+
     table = Table(title="class balance")
     table.add_column("class")
     for split in labels_per_split:
@@ -145,6 +163,10 @@ def _print_class_balance(classes, labels_per_split: dict):
 
 
 def _synthetic_info(name: str, seed: int):
+    from rich.table import Table
+    
+    from ..data import datasets
+
     info = datasets.SYNTHETIC_DATASETS[name]
     splits = datasets.make_synthetic(name, seed=seed)
     summary = Table(title=f"{name} (synthetic, seed {seed})", show_header=False)
@@ -177,6 +199,13 @@ def verify_command(
 
     Example: nettrain data verify mnist --root /usr/share/datasets
     """
+    import hashlib
+    
+    from rich.table import Table
+    
+    from ..data import datasets, download as downloads
+    from ..data.idx import decompressed_bytes, parse_idx
+
     _image_name(name, "verify")
     info = datasets.IMAGE_DATASETS[name]
     folder, where = _find_local(name, root, "verify")
