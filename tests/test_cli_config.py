@@ -45,6 +45,7 @@ def test_check_passes_every_shipped_config_without_data_or_writing(config, no_do
     (["model.num_classes=5"], ["model.num_classes", "10"]),
     (["loss.name=mse"], ["one_hot"]),
     (["data.val_split=60000"], ["data.val_split", "60000"]),
+    (["model.init_from=nowhere/w.safetensors"], ["model.init_from", "nowhere/w.safetensors", "not a file"]),
     (["data.dataset=clusters", "data.val_split=0", "data.transforms=[]"], ["lenet needs image data", "clusters"]),
 ])
 def test_check_reports_mistakes_with_exit_2(overrides, words, no_downloads, tmp_path, capsys):

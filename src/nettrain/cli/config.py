@@ -28,11 +28,16 @@ def checked_config(config: Path, overrides) -> tuple:
     data), on stand-in data: nothing is read, downloaded or written."""
     from ..config import load_config
     from ..data import build_data
+    from ..errors import ConfigError
     from ..trainer import model_arguments
 
     settings = load_config(config, list(overrides or [])).to_dict()
     bundle = build_data(settings["data"], seed=settings["seed"], probe=True)
     model_arguments(settings, bundle, source=str(config))
+    init_from = settings["model"].get("init_from")
+    if init_from and not Path(init_from).is_file():
+        raise ConfigError(f"{config}: model.init_from: {init_from} is not a file; give the path of a "
+                          ".safetensors file of weights")
     return settings, bundle
 
 

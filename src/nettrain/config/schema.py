@@ -102,6 +102,11 @@ class ModelConfig(ChoiceSection):
     KIND: ClassVar[str] = "model"
 
     name: str = choice_key("model", "the model")
+    init_from: str = key(
+        Nullable(Text("a path to a .safetensors file", r".+\.safetensors")),
+        "start from these weights (a state dict under PyTorch's names, e.g. saved from PyTorch with "
+        "safetensors.torch.save_file; every name and shape must match) instead of a random initialisation",
+        None)
     options: Any = options_field()
 
 

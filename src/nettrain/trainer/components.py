@@ -12,7 +12,7 @@ from .. import backend, registry
 from ..config import as_config
 from ..data import build_data
 from ..data.augment import Augment
-from ..errors import ConfigError, UsageError
+from ..errors import CheckpointError, ConfigError, UsageError
 from ..models import build_model
 from ..optim.lr_scheduler import LinearLR, SequentialLR
 
@@ -61,6 +61,8 @@ def build(config, device=None, transform_state=None, source=None) -> Components:
 
     model_name, model_kwargs = model_arguments(cfg, bundle, source)
     model = build_model(model_name, **model_kwargs)
+    if cfg.model.init_from:
+        _load_initial_weights(model, cfg.model.init_from, source)
     model.to(device)
 
     opt_cfg = dict(config["optimizer"])
@@ -126,6 +128,18 @@ def model_arguments(config, bundle, source=None) -> tuple[str, dict]:
     if loss.meta["model_output"] == "log_probabilities":
         kwargs["log_softmax"] = True  # NLLLoss takes log-probabilities, as in PyTorch
     return cfg.model.name, kwargs
+
+
+def _load_initial_weights(model, path, source):
+    """``model.init_from``: weights from a safetensors file (PyTorch's names);
+    every missing, unexpected or misshapen tensor in one message."""
+    from ..interop.safetensors_file import load_safetensors  # the export extra, needed only here
+
+    weights = load_safetensors(path)
+    try:
+        model.load_state_dict(weights, strict=True)
+    except (KeyError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{source}: model.init_from: {path} does not fit the model: {err}") from None
 
 
 def _check_loss_fits_data(loss: registry.Entry, bundle, source):
