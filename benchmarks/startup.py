@@ -38,8 +38,9 @@ def main(argv=None):
         "python -c pass": "pass",
         "import typer": "import typer",
         "import numpy": "import numpy",
+        # what the console script runs (pyproject's [project.scripts])
         "nettrain --help": "import sys; sys.argv = ['nettrain', '--help']\n"
-                           "from nettrain.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass",
+                           "from nettrain_entry import main\ntry:\n    main()\nexcept SystemExit:\n    pass",
     }
     print(f"{'what':<18} {'median':>8} {'q1':>8} {'q3':>8}   ({args.runs} runs each, seconds)")
     for name, code in cases.items():

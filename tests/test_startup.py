@@ -17,7 +17,7 @@ def _fresh(code: str) -> str:
 
 
 def test_the_command_line_loads_without_numpy_or_the_engine():
-    loaded = _fresh("import sys; from nettrain.cli import main; "
+    loaded = _fresh("import sys; from nettrain_entry import main; import nettrain.cli; "
                     "print(' '.join(m for m in sys.modules if m == 'numpy' or m.startswith(('nettrain.tensor', "
                     "'nettrain.ops', 'nettrain.data', 'nettrain.trainer'))))")
     assert loaded.split() == []
