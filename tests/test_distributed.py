@@ -381,7 +381,7 @@ def test_sigint_to_mpiexec_then_resume_with_2_and_with_1_process(mpiexec, straig
     stopped = records(folder, "stopped")
     assert len(stopped) == 1 and stopped[0]["step"] < 60 and stopped[0]["resume"].startswith("mpiexec -n 2 nettrain")
     code, listing, _ = run_cli(["runs", "--runs-dir", tmp_path / "runs"], capsys)
-    assert code in (0, None) and re.search(r"│ 1/2\s*│ 2\s*│", listing), listing  # epochs done, processes
+    assert code in (0, None) and re.search(r" 1/2 +2 ", listing), listing  # epochs done, processes
 
     from nettrain.checkpoint import read_checkpoint
     assert read_checkpoint(folder / "checkpoints" / "last.npz")["world_size"] == 2
