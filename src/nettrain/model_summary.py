@@ -123,7 +123,7 @@ def summary(model: Module, input_size, dtype=None) -> ModelSummary:
                 macs = output.numel() * (module.weight.numel() // module.weight.shape[0])
             result.layers.append(LayerRow(name, type(module).__name__, tuple(output.shape),
                                           sum(p.numel() for p in own), macs))
-            result.activation_bytes += output.data.nbytes
+            result.activation_bytes += output.numel() * output.element_size()
         return hook
 
     handles = [module.register_forward_hook(record(name))
@@ -142,8 +142,8 @@ def summary(model: Module, input_size, dtype=None) -> ModelSummary:
 
     result.total_params = sum(p.numel() for p in params)
     result.trainable_params = sum(p.numel() for p in params if p.requires_grad)
-    result.param_bytes = sum(p.data.nbytes for p in params)
-    result.input_bytes = x.data.nbytes
+    result.param_bytes = sum(p.numel() * p.element_size() for p in params)
+    result.input_bytes = x.numel() * x.element_size()
     return result
 
 

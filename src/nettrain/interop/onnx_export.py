@@ -68,7 +68,7 @@ class _Graph:
 
 
 def _host(tensor, dtype=np.float32):
-    return np.asarray(backend.to_host(tensor.data), dtype=dtype)
+    return np.asarray(backend.to_host(tensor.array), dtype=dtype)
 
 
 def _transform_nodes(g: _Graph, x: str, transforms, shape: tuple):

@@ -32,7 +32,7 @@ def _arrays(state_dict) -> dict:
     """{name: contiguous float32 (or integer) host array}; float64 becomes float32."""
     out = {}
     for name, value in state_dict.items():
-        array = backend.to_host(value.data if isinstance(value, Tensor) else value)
+        array = backend.to_host(value.array if isinstance(value, Tensor) else value)
         array = np.asarray(array)
         if array.dtype.kind == "f":
             array = array.astype(np.float32)
