@@ -143,6 +143,23 @@ class TutorialRunner:
                 assert mask_numbers(got) == mask_numbers(reference)
         return got
 
+    def compare_to_torch(self, name: str, got: str) -> None:
+        """For programs whose printed numbers come from training (no .out file
+        can pin them across machines): when PyTorch (and torchvision, if the
+        program imports it) is installed, assert it prints the same text with
+        numbers masked."""
+        source = self.source(name)
+        if not _torch_installed() or ("torchvision" in source and not _installed("torchvision")):
+            return
+        reference = without_addresses(torch_text(run_source(source, "torch", self.tmp_path)))
+        assert mask_numbers(without_addresses(got)) == mask_numbers(reference)
+
+
+def _installed(module: str) -> bool:
+    import importlib.util  # noqa: PLC0415
+
+    return importlib.util.find_spec(module) is not None
+
 
 def _torch_installed() -> bool:
     try:
