@@ -28,6 +28,8 @@ def run(make_optimizer, grads=GRADS):
 
 
 def close(ours, expected):
+    ours, expected = list(ours), list(expected)
+    assert len(ours) == len(expected), f"{len(ours)} steps against {len(expected)}"  # zip would stop early
     for step, (a, b) in enumerate(zip(ours, expected)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15, err_msg=f"step {step + 1}")
 
