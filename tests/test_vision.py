@@ -122,3 +122,11 @@ def test_make_grid_tiles_images_with_padding():
     assert g[0, 2:6, 2:6].min() == 1.0 and g[0, 0:2].max() == 0.0 and g[0, 8:12, 14:18].max() == 0.0  # 6th cell empty
     normalised = torchvision.utils.make_grid(nt.tensor([[[[2.0, 4.0]]]]), normalize=True)
     np.testing.assert_allclose(normalised.numpy()[0, 0], [0.0, 1.0])
+
+
+def test_to_tensor_follows_the_default_dtype():
+    nt.set_default_dtype(nt.float64)
+    try:
+        assert transforms.ToTensor()(np.zeros((2, 2), dtype=np.uint8)).dtype == nt.float64
+    finally:
+        nt.set_default_dtype(nt.float32)

@@ -35,18 +35,20 @@ class Compose:
 
 
 class ToTensor:
-    """An image (H, W) or (H, W, C), uint8 in [0, 255] -> a float32 Tensor (C, H, W)
-    in [0.0, 1.0]. Arrays of other dtypes keep their values (and dtype), as torchvision's."""
+    """An image (H, W) or (H, W, C), uint8 in [0, 255] -> a Tensor (C, H, W) of
+    the default float dtype (float32) in [0.0, 1.0]. Arrays of other dtypes
+    keep their values (and dtype), as torchvision's."""
 
     def __call__(self, pic):
         array = _image_array(pic, "ToTensor")
         if array.ndim == 2:
             array = array[:, :, None]
         chw = np.ascontiguousarray(array.transpose(2, 0, 1))
+        float_dtype = backend.default_float()  # float32 unless set_default_dtype changed it, as torchvision
         if chw.dtype == np.uint8:
-            return from_numpy(chw.astype(np.float32) / np.float32(255))
+            return from_numpy(chw.astype(float_dtype) / float_dtype.type(255))
         if chw.dtype == np.bool_:
-            return from_numpy(chw.astype(np.float32))
+            return from_numpy(chw.astype(float_dtype))
         return from_numpy(chw)
 
     def __repr__(self):
