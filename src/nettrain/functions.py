@@ -59,7 +59,7 @@ def stack(tensors, dim=0, *, out=None):
 
 def where(condition, input, other, *, out=None):  # noqa: A002
     like = input if isinstance(input, Tensor) else other
-    condition = condition if isinstance(condition, Tensor) else Tensor._make(np.asarray(condition), False, None)
+    condition = condition if isinstance(condition, Tensor) else as_tensor(np.asarray(condition))
     return write_out(out, E.Where.apply(condition, _as_tensor(input, like), _as_tensor(other, like)))
 
 
@@ -140,7 +140,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
     require_tensor(input)
     other = _as_tensor(other, input)
     xp = get_array_module(input.array)
-    return Tensor._make(xp.isclose(input.array, other.array, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
+    return as_tensor(xp.isclose(input.array, other.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
