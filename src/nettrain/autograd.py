@@ -211,9 +211,12 @@ class Function:
     """
 
     __slots__ = (
-        "parents", "input_shapes", "needs_input_grad", "saved", "saved_versions",
-        "retained", "released", "__dict__", "__weakref__",
+        "parents", "input_shapes", "needs_input_grad", "retained", "released", "__dict__", "__weakref__",
     )
+    # What forward saved (save_for_backward) and, per saved array, the version
+    # counter it must still be at; instance attributes once a node saves.
+    saved = ()
+    saved_versions = ()
     # A subclass with one input may return a bare array from backward.
     single_input = False
     # The output is a view of input 0 (reshape, permute, basic indexing): they
@@ -267,7 +270,6 @@ class Function:
         if cls._pytorch_protocol:
             return CustomNode.run(cls, inputs, kwargs)
         fn = cls()
-        fn.saved = ()
         record = False
         if _grad_enabled:
             needs = tuple(t.requires_grad for t in inputs)
@@ -293,21 +295,20 @@ class Function:
             (t.grad_fn if t.grad_fn is not None else t) if t.requires_grad else None for t in inputs
         )
         self.input_shapes = tuple(t.array.shape for t in inputs)
-        self.saved_versions = ()
         self.retained = None
         self.released = False
 
     def _note_saved_versions(self, inputs, raw_out, out):
         """For each saved array, the version counter (and its value now) of the
-        tensor it belongs to: which input, or the output."""
+        tensor it belongs to: which input (its index), or the output (-1)."""
         versions = []
         for array in self.saved:
             if array is raw_out:
-                versions.append(("its output", out._version_counter, out._version_counter.value))
+                versions.append((-1, out._version_counter, out._version_counter.value))
                 continue
             for i, t in enumerate(inputs):
                 if t.array is array:
-                    versions.append((f"input {i}", t._version_counter, t._version_counter.value))
+                    versions.append((i, t._version_counter, t._version_counter.value))
                     break
             else:
                 raise TypeError(
@@ -319,8 +320,9 @@ class Function:
     # -- checks run by the backward pass
 
     def _check_versions(self):
-        for what, counter, seen in self.saved_versions:
+        for which, counter, seen in self.saved_versions:
             if counter.value != seen:
+                what = which if isinstance(which, str) else "its output" if which < 0 else f"input {which}"
                 raise RuntimeError(
                     f"one of the tensors needed for gradient computation has been modified by an "
                     f"in-place operation: {what} of {self.name()} is at version {counter.value}, "
@@ -330,10 +332,10 @@ class Function:
 
     def _release(self):
         """Free what forward saved; a second backward through this node is an error."""
-        name = self.name()
+        name = self.__dict__.get("node_name")  # set per call by forward: kept for messages
         self.__dict__.clear()
-        self.node_name = name
-        self.saved = ()
+        if name is not None:
+            self.node_name = name
         self.released = True
 
 

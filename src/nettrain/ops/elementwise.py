@@ -15,6 +15,8 @@ from ..autograd import Function
 from ..backend import default_float, get_array_module, to_device, device_of
 from .promotion import result_type
 
+_apply = Function.apply.__func__  # the engine's apply, for the subclasses below that extend it
+
 
 def _promoted(x, y, true_division=False):
     """x and y cast (recorded, so gradients flow back in each one's dtype) to
@@ -34,7 +36,9 @@ class _Binary(Function):
 
     @classmethod
     def apply(cls, x, y, **kwargs):
-        return super().apply(*_promoted(x, y, cls.true_division), **kwargs)
+        if x.array.dtype != y.array.dtype or (cls.true_division and x.array.dtype.kind in "biu"):
+            x, y = _promoted(x, y, cls.true_division)
+        return _apply(cls, x, y, **kwargs)
 
 
 class _FloatUnary(Function):
@@ -47,7 +51,7 @@ class _FloatUnary(Function):
     def apply(cls, x, **kwargs):
         if x.array.dtype.kind in "biu":
             x = Cast.apply(x, dtype=default_float())
-        return super().apply(x, **kwargs)
+        return _apply(cls, x, **kwargs)
 
 
 class Add(_Binary):
