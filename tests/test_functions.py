@@ -54,3 +54,13 @@ def test_a_numpy_array_where_a_tensor_is_required_is_a_type_error_naming_it():
         nt.exp([1.0])
     with pytest.raises(TypeError, match=r"tensors\[1\] must be a Tensor, not numpy.ndarray"):
         nt.cat([nt.ones(1), np.ones(1)])
+
+
+def test_a_numpy_array_given_to_a_module_or_loss_is_a_type_error_naming_it():
+    x = np.ones((1, 2), dtype=np.float32)
+    with pytest.raises(TypeError, match=r"linear\(\): argument 1 must be a Tensor, not numpy.ndarray \(wrap it"):
+        nt.nn.Linear(2, 2)(x)
+    with pytest.raises(TypeError, match="must be a Tensor, not numpy.ndarray"):
+        nt.nn.functional.cross_entropy(np.ones((2, 3)), nt.tensor([0, 1]))
+    with nt.no_grad(), pytest.raises(TypeError, match="must be a Tensor, not list"):
+        nt.nn.ReLU()([1.0, 2.0])

@@ -200,6 +200,21 @@ def sum_to(grad, shape):
 # --------------------------------------------------------------------------- Function
 
 
+def _not_a_tensor(cls, inputs):
+    """The TypeError for a raw array (or anything else) given where an op needs
+    a Tensor, naming what was given, as PyTorch's argument checks do."""
+    for position, value in enumerate(inputs, 1):
+        if not isinstance(value, Tensor):
+            kind = type(value)
+            name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+            op = cls.__name__.lower()
+            return TypeError(
+                f"{op}(): argument {position} must be a Tensor, not {name}"
+                + (" (wrap it: nettrain.from_numpy(array) or nettrain.tensor(array))" if hasattr(value, "__array__") else "")
+            )
+    return TypeError(f"{cls.__name__.lower()}(): every argument must be a Tensor")
+
+
 class Function:
     """One operation of the graph. Subclasses define ``forward`` and ``backward``
     (the protocol is in this module's docstring).
@@ -272,10 +287,17 @@ class Function:
         fn = cls()
         record = False
         if _grad_enabled:
-            needs = tuple(t.requires_grad for t in inputs)
+            try:
+                needs = tuple(t.requires_grad for t in inputs)
+            except AttributeError:
+                raise _not_a_tensor(cls, inputs) from None
             record = True in needs
         fn.needs_input_grad = needs if record else (False,) * len(inputs)
-        raw_out = fn.forward(*[t.array for t in inputs], **kwargs)
+        try:
+            arrays = [t.array for t in inputs]
+        except AttributeError:
+            raise _not_a_tensor(cls, inputs) from None
+        raw_out = fn.forward(*arrays, **kwargs)
         out_data = _np.asarray(raw_out) if raw_out.__class__ in _NUMPY_SCALARS else raw_out
         counter = inputs[0]._version_counter if cls.is_view else None
         if not record:

@@ -48,3 +48,20 @@ def test_blitz_autograd_tutorial(tutorial):
                           "tensor(27., grad_fn=<MeanBackward0>)\nFalse\nTrue\n<SumBackward>\n"
                           "tensor([[4.5000, 4.5000],\n        [4.5000, 4.5000]])\n")
     assert out.endswith("True\nTrue\nFalse\nTrue\nFalse\ntensor(True)\n")
+
+
+def test_seeds_linear_regression_by_hand(tutorial):
+    # torch.Tensor(list), w.data = w.data - lr * w.grad, x.size(), unsqueeze, normal, .type(LongTensor)
+    out = tutorial.check("seeds_linear_regression", numbers="masked")
+    assert out.startswith("nettrain.Size([5])\nnettrain.Size([5])\nfinal loss: ")
+    assert "nettrain.Size([2, 3]) nettrain.Size([2, 3])\ntensor([-3.0000, -1.5000,  0.0000,  1.5000,  3.0000]) nettrain.Size([5])" in out
+    assert out.endswith("nettrain.Size([10, 2]) nettrain.float32 tensor([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]) nettrain.LongTensor\n")
+
+
+def test_seeds_two_layer_network_by_hand(tutorial):
+    out = tutorial.check("seeds_two_layer_by_hand", numbers="masked")
+    assert out.startswith("tensor([[4.5000, 6.0000],\n        [7.5000, 9.0000]], dtype=nettrain.float64)\n"
+                          "tensor([ 512., 1024., 1536.], dtype=nettrain.float64, grad_fn=<MulBackward0>)\n"
+                          "tensor([5.1200e+01, 5.1200e+02, 5.1200e-02], dtype=nettrain.float64)\n")
+    losses = [float(part.split("loss=")[1]) for part in out.split("\r")[1:]]
+    assert len(losses) == 20 and losses[-1] < losses[0] / 100  # the hand-written SGD fits
