@@ -273,3 +273,20 @@ def test_eval_show_refuses_what_it_cannot_draw(trained_run, tmp_path, capsys):
     code, _, err = run_cli(["eval", "--checkpoint", checkpoint, "--show", 4, "--out", tmp_path / "m.png"], capsys)
     assert code == 2 and "--show draws images" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_runs_export_writes_the_epoch_records_as_csv(trained_run, tmp_path, capsys):
+    import csv
+
+    out = tmp_path / "run.csv"
+    code, printed, err = run_cli(["runs", "export", trained_run, "--csv", out], capsys)
+    assert code == 0, err
+    rows = list(csv.DictReader(out.open()))
+    epochs = [r for r in _records(trained_run) if r["kind"] == "epoch"]
+    assert len(rows) == len(epochs) and rows[0]["epoch"] == "1"
+    assert float(rows[-1]["train_loss"]) == epochs[-1]["train_loss"]
+    assert {"epoch", "step", "train_loss", "test_acc", "lr"} <= set(rows[0])
+    code, printed, _ = run_cli(["runs", "export", trained_run, "--csv", "-"], capsys)
+    assert printed == out.read_text()
+    code, _, err = run_cli(["runs", "export", trained_run], capsys)
+    assert code == 2 and "--csv" in err

@@ -239,3 +239,49 @@ def _metric(key: str, value) -> str:
     if value is None:
         return "-"
     return f"{value:.2%}" if key.endswith("_acc") else f"{value:.4f}"
+
+
+@runs_app.command("export")
+def export_command(
+    run: str = typer.Argument(..., help="A run: its folder, or its name under --runs-dir.",
+                              autocompletion=complete_run),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help=RUNS_DIR_HELP),
+    csv_out: Optional[Path] = typer.Option(None, "--csv", metavar="PATH",
+                                           help="Write the epoch records as a CSV table ('-': standard output)."),
+):
+    """Write a run's metrics.jsonl (the record of the run) as a CSV table: one
+    row per epoch, one column per metric, in the order they first appear.
+
+    Examples:
+
+        nettrain runs export lenet-20261123-101500 --csv lenet.csv
+
+        nettrain runs export runs/lenet-20261123-101500 --csv - | column -s, -t
+    """
+    import csv
+    import io
+    import sys
+
+    from ..report import MetricsLog
+
+    if csv_out is None:
+        raise UsageError("nothing to export to: give --csv PATH (or --csv - for standard output)")
+    folder = _run_folder(run, runs_dir)
+    rows = [r for r in MetricsLog(folder / "metrics.jsonl").read() if r.get("kind") == "epoch"]
+    if not rows:
+        raise UsageError(f"{folder}: no epoch has finished yet; nothing to export")
+    columns = list(dict.fromkeys(key for row in rows for key in row if key != "kind"
+                                 and not isinstance(row[key], (dict, list))))
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    if str(csv_out) == "-":
+        sys.stdout.write(text.getvalue())
+        return
+    if csv_out.is_dir():
+        raise UsageError(f"--csv {csv_out}: is a folder; give a file name such as {csv_out / (folder.name + '.csv')}")
+    from ..checkpoint import replace_atomic
+
+    replace_atomic(csv_out, lambda f: f.write(text.getvalue().encode("utf-8")))
+    console.print(f"{len(rows)} epochs, {len(columns)} columns: {csv_out}", highlight=False)
