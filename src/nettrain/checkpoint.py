@@ -28,7 +28,7 @@ import numpy as np
 
 from .errors import CheckpointError
 from .serialization import ArraySpec, open_file, save
-from .tempfiles import remove_stale, temporary_path
+from .tempfiles import remove_stale_beside, temporary_path
 
 FORMAT = "nettrain-checkpoint"
 VERSION = 1
@@ -65,7 +65,7 @@ def replace_atomic(path, write) -> Path:
     file nettrain writes whole (checkpoints, their copies, config.yaml, curves.png)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(path, TEMP_SUFFIX)  # what a process killed mid-write left behind
+    remove_stale_beside(path, TEMP_SUFFIX)  # what a process killed mid-write left, any name
     tmp = temporary_path(path, TEMP_SUFFIX)
     try:
         with open(tmp, "wb") as f:

@@ -4,13 +4,18 @@ nettrain writes a file under a temporary name in the final file's folder,
 ``.<name>.<pid><tail>`` (checkpoints: ``.last.npz.<pid>.tmp``; downloads:
 ``.<file>.<pid>.<random>.part``), and renames it into place when complete.
 A process killed with SIGKILL, or a machine that loses power, cannot remove
-its temporary file; the next writer of the same name removes every such file
-whose process is gone (and those of the older pid-less download pattern).
+its temporary file. The next download of the same file removes every such
+file whose process is gone (and those of the older pid-less pattern); the
+next checkpoint written into a folder removes every ``.<name>.<pid>.tmp``
+there whose process is gone, whatever its name (a kill while ``best.npz`` or
+``epoch-0003.npz`` was being copied leaves a name that may never be written
+again).
 """
 from __future__ import annotations
 
 import glob
 import os
+import re
 from pathlib import Path
 
 
@@ -52,3 +57,24 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True  # another user's process: leave its file alone
     return True
+
+
+def remove_stale_beside(final: Path, suffix: str) -> list[Path]:
+    """Remove every ``.<any name>.<pid><suffix>`` in ``final``'s folder whose
+    process is no longer running; return what was removed."""
+    pattern = re.compile(r"\.(.+)\.(\d+)" + re.escape(suffix))
+    removed = []
+    try:
+        candidates = list(Path(final).parent.glob(f".*{glob.escape(suffix)}"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        match = pattern.fullmatch(candidate.name)
+        if match is None or _running(int(match.group(2))):
+            continue
+        try:
+            candidate.unlink()
+            removed.append(candidate)
+        except OSError:
+            pass
+    return removed
