@@ -64,3 +64,14 @@ def test_a_numpy_array_given_to_a_module_or_loss_is_a_type_error_naming_it():
         nt.nn.functional.cross_entropy(np.ones((2, 3)), nt.tensor([0, 1]))
     with nt.no_grad(), pytest.raises(TypeError, match="must be a Tensor, not list"):
         nt.nn.ReLU()([1.0, 2.0])
+
+
+def test_fill_diagonal_as_pytorch():
+    t = nt.zeros(5, 3)
+    assert t.fill_diagonal_(2.0) is t
+    assert t.tolist() == [[2, 0, 0], [0, 2, 0], [0, 0, 2], [0, 0, 0], [0, 0, 0]]
+    wrapped = nt.zeros(7, 3).fill_diagonal_(1.0, wrap=True)
+    assert wrapped.tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    assert nt.zeros(2, 2, 2).fill_diagonal_(3.0).sum().item() == 6.0
+    with pytest.raises(RuntimeError, match="all dimensions of input must be of equal length"):
+        nt.zeros(2, 3, 2).fill_diagonal_(1.0)

@@ -551,6 +551,19 @@ class Tensor:
         """``value`` where ``mask`` is True, this tensor elsewhere (differentiable in self)."""
         return _functions.where(mask, value, self)
 
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Set the main diagonal to ``fill_value`` in place (a tensor of more than
+        two dims needs them all equal); ``wrap`` restarts it below a tall matrix's
+        square, as in PyTorch."""
+        if self.ndim < 2:
+            raise RuntimeError("fill_diagonal_: dimensions must be larger than 1")
+        if self.ndim > 2 and len(set(self.shape)) != 1:
+            raise RuntimeError("fill_diagonal_: all dimensions of input must be of equal length")
+        xp = get_array_module(self.array)
+        on_diagonal = xp.zeros(self.array.shape, dtype=bool)
+        xp.fill_diagonal(on_diagonal, True, wrap=wrap)
+        return self.masked_fill_(Tensor._make(on_diagonal, False, None), fill_value)
+
     def masked_fill_(self, mask, value):
         mask = require_tensor(mask, "mask")
         with _autograd.no_grad():
