@@ -102,7 +102,6 @@ CASES = [
     ("eval a missing checkpoint", lambda t: ["eval", "--checkpoint", t / "none.npz"], ["none.npz"]),
     ("eval an unknown split", lambda t: ["eval", "--checkpoint", _good_checkpoint(t), "--split", "dev"], ["--split", "dev"]),
     ("eval val without a val split", lambda t: ["eval", "--checkpoint", _good_checkpoint(t), "--split", "val"], ["val_split"]),
-    ("runs in a missing folder", lambda t: ["runs", "--runs-dir", t / "nowhere"], ["nowhere"]),
     ("nesterov without momentum", lambda t: ["train", CLUSTERS, "--set", "optimizer.nesterov=true"], ["nesterov", "momentum"]),
 ]
 

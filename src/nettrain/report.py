@@ -17,6 +17,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 
 from .checkpoint import replace_atomic
@@ -72,12 +73,19 @@ def make_report(task: str, log_every: int, eval_split: str = "val", stream=None)
 
 
 class PlainReport:
-    """Plain lines: safe for logs and pipes (no \\r, no escape codes)."""
+    """Plain lines: safe for logs and pipes (no \\r, no escape codes).
 
-    def __init__(self, columns=COLUMNS, log_every=50, stream=None):
+    The header and the epoch rows go to ``stream`` (stdout) and stay one
+    contiguous table; progress lines (every ``log_every`` steps, with an ETA)
+    go to ``progress_stream`` (stderr), indented and starting with "..", so
+    they can be told apart where both end up in one log.
+    """
+
+    def __init__(self, columns=COLUMNS, log_every=50, stream=None, progress_stream=None):
         self.columns = columns
         self.log_every = max(1, int(log_every))
         self.stream = stream or sys.stdout
+        self.progress_stream = progress_stream or sys.stderr
 
     def _print(self, text=""):
         print(text, file=self.stream, flush=True)
@@ -89,14 +97,18 @@ class PlainReport:
 
     def epoch_started(self, epoch: int, steps: int, start_step: int = 0):
         self.epoch, self.steps = epoch, steps
+        self._started, self._start_step = time.perf_counter(), start_step
 
     def step(self, step: int, metrics: dict):
         """``step`` counts from 1 within the epoch."""
         if step % self.log_every == 0 or step == self.steps:
+            done = step - self._start_step
+            eta = (time.perf_counter() - self._started) / max(done, 1) * (self.steps - step)
             lr = f"  lr {metrics['lr']:.3g}" if "lr" in metrics else ""
-            self._print(
-                f"  epoch {self.epoch} step {step}/{self.steps}  loss {metrics['loss']:.4f}{lr}  "
-                f"{metrics.get('samples_per_s', 0):,.0f} samples/s"
+            print(
+                f"  .. epoch {self.epoch} step {step}/{self.steps}  loss {metrics['loss']:.4f}{lr}  "
+                f"{metrics.get('samples_per_s', 0):,.0f} samples/s  ETA {eta:.0f} s",
+                file=self.progress_stream, flush=True,
             )
 
     def epoch_finished(self, row: dict):

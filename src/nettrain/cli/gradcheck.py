@@ -5,10 +5,10 @@ import time
 from typing import List, Optional
 
 import typer
-from rich.table import Table
 
 from ..errors import UsageError
 from .common import app, console
+from .tables import Column, print_table
 
 
 @app.command("gradcheck")
@@ -49,19 +49,20 @@ def gradcheck_command(
             console.print(c.name, markup=False, highlight=False)
         return
 
-    table = Table(title=f"gradcheck ({len(selected)} cases, float64, seed {seed}, device {device})")
-    for column, justify in (("op", "left"), ("shapes", "left"), ("max abs err", "right"),
-                            ("max rel err", "right"), ("result", "center")):
-        table.add_column(column, justify=justify)
-    failures = []
+    failures, rows = [], []
     started = time.perf_counter()
     for c in selected:
         shapes, result = run_case(c, seed=seed, device=device)
-        verdict = "[green]PASS[/]" if result.passed else "[bold red]FAIL[/]"
-        table.add_row(c.name, shapes, f"{result.max_abs_error:.1e}", f"{result.max_rel_error:.1e}", verdict)
+        rows.append([c.name, shapes, f"{result.max_abs_error:.1e}", f"{result.max_rel_error:.1e}",
+                     "PASS" if result.passed else "FAIL"])
         if not result.passed:
             failures.append((c.name, result))
-    console.print(table)
+    # The case names are what --only takes: shortened last; the shapes go first.
+    columns = [Column("case", shrink=24), Column("shapes", shrink=12, drop=1), Column("max abs err", right=True),
+               Column("max rel err", right=True), Column("result")]
+    columns[2].header, columns[3].header = ("abs err", "rel err") if console.width < 80 else ("max abs err", "max rel err")
+    cases = f"{len(selected)} case{'s' if len(selected) != 1 else ''}"
+    print_table(console, f"gradcheck ({cases}, float64, seed {seed}, device {device})", columns, rows)
     for name, result in failures:
         console.print(f"FAIL {name}: {result.describe()}", markup=False, highlight=False)
     elapsed = time.perf_counter() - started

@@ -94,16 +94,12 @@ def runs_command(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from rich import box
-    from rich.table import Table
-
     from ..report import MetricsLog
+    from .tables import Column, print_table
 
-    if not runs_dir.is_dir():
-        raise UsageError(f"--runs-dir: {runs_dir} is not a folder (no runs yet? `nettrain train CONFIG` makes one)")
-    folders = sorted(p for p in runs_dir.iterdir() if (p / "config.yaml").exists())
+    folders = sorted(p for p in runs_dir.iterdir() if (p / "config.yaml").exists()) if runs_dir.is_dir() else []
     if not folders:
-        console.print(f"no runs in {runs_dir}", highlight=False)
+        console.print(f"no runs in {runs_dir} yet; `nettrain train CONFIG` makes one", highlight=False, soft_wrap=True)
         return
     configs = [_read_config(folder) for folder in folders]
     differing = differing_hyperparameters(configs)
@@ -112,9 +108,6 @@ def runs_command(
              for c in configs]
     same_kind = len(set(kinds)) == 1  # then said once in the title, saving a column
     title = f"runs in {runs_dir}" + (f" (all {kinds[0]})" if same_kind else "")
-    # no vertical rules, no outer padding: a run name and a few columns fit 80 columns
-    console.print(title, highlight=False, markup=False)  # not the table's title: a long path would squeeze it
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     records_of = {folder: MetricsLog(folder / "metrics.jsonl").read() for folder in folders}
     # processes that trained each run (of its latest epoch); a column only when some run used several
     processes = {folder: next((r.get("world_size", 1) for r in reversed(records) if r.get("kind") == "epoch"), None)
@@ -122,8 +115,7 @@ def runs_command(
     show_processes = any(n not in (None, 1) for n in processes.values())
     columns = ["run", *([] if same_kind else ["data/model"]), "epochs", *(["procs"] if show_processes else []),
                "best", *(_short(k, differing) for k in shown), "status"]
-    for column in columns:
-        table.add_column(column, no_wrap=column == "run")  # a run's name is what you copy
+    rows, unfinished = [], []
     for folder, config, kind in zip(folders, configs, kinds):
         records = records_of[folder]
         epochs = [r for r in records if r.get("kind") == "epoch"]
@@ -132,20 +124,31 @@ def runs_command(
         if last.get("kind") == "final":
             status = f"early stop @{last['epoch']}" if "early_stop" in last else "finished"
         elif last.get("kind") == "stopped":
-            status = "stopped: " + last.get("reason", "")[:40]
+            status = "stopped"
+            unfinished.append((folder, "stopped: " + last.get("reason", "")))
         else:
             status = "incomplete" if records else "not started"
+            unfinished.append((folder, f"{status}: no final record (killed, or still running)"))
         done = max((r["epoch"] for r in epochs), default=0)
         flat = _flat(config) if config is not None else {}
         procs = [str(processes[folder] or "-")] if show_processes else []
         row = [folder.name, *([] if same_kind else [kind]), f"{done}/{flat.get('train.epochs', '?')}", *procs, best,
                *(_value(flat.get(k)) for k in shown), status]
-        table.add_row(*row)
-    console.print(table)
+        rows.append(row)
+    # A run's name is what you copy: never cut. Numbers neither; text shortens, then columns go.
+    fitted = [Column(c, right=c in ("epochs", "procs"), shrink={"data/model": 8, "status": 8}.get(c, 0),
+                     drop={"data/model": 1, "procs": 2}.get(c, 0)) for c in columns]
+    print_table(console, title, fitted, rows)
     console.print("best: best val accuracy (test without a val split; the loss for regression)",
                   highlight=False, markup=False)
     if len(differing) > len(shown):
         console.print("also differ: " + ", ".join(differing[len(shown):]), highlight=False, markup=False)
+    # Why a run did not finish, whole (wrapped, not cut), and how to go on with it.
+    for folder, why in unfinished:
+        console.print(f"\n{folder.name}: {why}", markup=False, highlight=False, soft_wrap=False)
+        if (folder / "checkpoints" / "last.npz").exists():
+            console.print(f"  resume with: nettrain train {folder / 'config.yaml'} --resume "
+                          f"{folder / 'checkpoints' / 'last.npz'}", markup=False, highlight=False, soft_wrap=True)
 
 
 def best_metric(epochs: list[dict]) -> str:
@@ -225,8 +228,11 @@ def compare_command(
         for key in metrics:
             for run in epochs:
                 row.append(_metric(key, run.get(epoch, {}).get(key)))
-        table.add_row(*row)
-    console.print(table)
+        rows.append(row)
+    # A run's name is what you copy: never cut. Numbers neither; text shortens, then columns go.
+    fitted = [Column(c, right=c in ("epochs", "procs"), shrink={"data/model": 8, "status": 8}.get(c, 0),
+                     drop={"data/model": 1, "procs": 2}.get(c, 0)) for c in columns]
+    print_table(console, title, fitted, rows)
     for side, rs, run in zip("AB", records, epochs):
         final = next((r for r in reversed(rs) if r.get("kind") == "final"), None)
         final_text = ", ".join(f"{k} {_metric(k, v)}" for k, v in (final or {}).items() if k.startswith("test_")

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich import box
-from rich.table import Table
 
 from ..errors import CheckpointError, UsageError
 from .completion import complete_checkpoint, complete_config
 from .common import SET_HELP, app, console, console_err
+from .tables import Column, fit, print_table
 
 
 @app.command("train")
@@ -220,29 +219,39 @@ def _draw_mistakes(components, split, count, out, checkpoint, quiet):
 
 def _print_evaluation(result, data):
     trained = f", epoch {result['epoch']}" if result["epoch"] is not None else ""
-    table = Table(title=f"{result['checkpoint']} on {result['split']} ({result['samples']} samples{trained})")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_row("loss", f"{result['loss']:.4f}")
+    title = f"{result['checkpoint']} on {result['split']} ({result['samples']} samples{trained})"
+    rows = [["loss", f"{result['loss']:.4f}"]]
     if "acc" in result:
-        table.add_row("accuracy", f"{result['acc']:.2%}")
+        rows.append(["accuracy", f"{result['acc']:.2%}"])
     if "mae" in result:
-        table.add_row("MAE", f"{result['mae']:.4f}")
+        rows.append(["MAE", f"{result['mae']:.4f}"])
     if result.get("mse") is not None:
-        table.add_row("MSE", f"{result['mse']:.4f}")
-    console.print(table)
+        rows.append(["MSE", f"{result['mse']:.4f}"])
+    print_table(console, title, [Column("metric"), Column("value", right=True)], rows)
     matrix = result.get("confusion_matrix")
     if matrix:
-        names = list(getattr(data, "classes", None) or [str(i) for i in range(len(matrix))])
-        width = len(str(max(max(row) for row in matrix)))
-        confusion = Table(title="confusion matrix (rows: true class, columns: predicted class)",
-                          box=box.SIMPLE_HEAD)  # no vertical rules: 10 classes fit in 80 columns
-        confusion.add_column("true class", no_wrap=True)
-        for i in range(len(names)):
-            confusion.add_column(str(i), justify="right", no_wrap=True, min_width=width)
-        confusion.add_column("acc", justify="right", no_wrap=True)
-        for i, row in enumerate(matrix):
-            acc = result["per_class_acc"][i]
-            label = names[i] if names[i] == str(i) else f"{i} {names[i]}"
-            confusion.add_row(label, *[str(v) for v in row], "-" if acc is None else f"{acc:.2%}")
-        console.print(confusion)
+        _print_confusion(matrix, result["per_class_acc"], list(getattr(data, "classes", None) or []))
+
+
+def _print_confusion(matrix, per_class_acc, names):
+    """Rows: true class, columns: predicted class (by index). Counts and
+    accuracies are never cut; class names are shortened, and where even the
+    shortened names do not fit, rows show the index and a legend follows."""
+    k = len(matrix)
+    named = bool(names) and any(name != str(i) for i, name in enumerate(names))
+    counts = [[str(v) for v in row] for row in matrix]
+    accs = ["-" if a is None else f"{a:.1%}" for a in per_class_acc]
+    columns = [Column(str(j), right=True) for j in range(k)] + [Column("acc", right=True)]
+    labels = [f"{i} {names[i]}" if named else str(i) for i in range(k)]
+    lines = fit([Column("true", shrink=len(str(k - 1)) + 4)] + columns,
+                [[labels[i], *counts[i], accs[i]] for i in range(k)], console.width, gap=1)
+    legend = named and max(map(len, lines)) > console.width
+    if legend:  # index only, names below
+        lines = fit([Column("true")] + columns, [[str(i), *counts[i], accs[i]] for i in range(k)],
+                    console.width, gap=1)
+    console.print("\nconfusion matrix (rows: true class, columns: predicted class)", markup=False, highlight=False)
+    for text in lines:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+    if legend or (named and any("…" in text for text in lines)):
+        console.print("classes: " + ", ".join(f"{i} {n}" for i, n in enumerate(names)),
+                      markup=False, highlight=False, soft_wrap=False)

@@ -83,7 +83,7 @@ def _raw_splits(name: str, cfg: dict, seed: int, probe: bool = False):
     """{"train": (x, y), "test": (x, y)} before transforms, plus where they came from."""
     if name in SYNTHETIC_DATASETS:
         splits = make_synthetic(name, cfg.get("train_size"), cfg.get("test_size"), cfg.get("noise"), seed)
-        return splits, f"synthetic {name} (seed {seed})"
+        return splits, f"synthetic, seed {seed}"  # shown as "clusters (synthetic, seed 0)"
     if cfg.get("noise") is not None:
         raise ConfigError(f"data.noise applies to the synthetic data sets only, not {name}")
     if probe:

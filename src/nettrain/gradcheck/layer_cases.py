@@ -46,7 +46,7 @@ F64 = backend.float64
 
 _module_case("nn.Linear", [N.Linear], lambda: nn.Linear(5, 3, dtype=F64), (4, 5))
 _module_case("nn.Linear (no bias, 3-D input)", [N.Linear], lambda: nn.Linear(4, 2, bias=False, dtype=F64), (2, 3, 4))
-_module_case("nn.Conv 2-D layer (stride 2, padding 1)", [N.Conv2d],
+_module_case("nn.Conv2d (stride 2, padding 1)", [N.Conv2d],
              lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1, dtype=F64), (2, 2, 5, 5))
 _module_case("nn.LeakyReLU", [E.Where], lambda: nn.LeakyReLU(0.1), (3, 4))
 _module_case("nn.MaxPool2d", [N.MaxPool2d], lambda: nn.MaxPool2d(2), (2, 2, 4, 4))
