@@ -12,6 +12,7 @@ from rich.console import Console
 
 import nettrain.cli  # noqa: F401 - registers every command
 from nettrain.cli import gradcheck as gradcheck_cli
+from nettrain.cli import runs as runs_cli
 from nettrain.cli import train as train_cli
 from nettrain.cli.tables import Column, fit
 
@@ -22,7 +23,7 @@ def narrow(request, monkeypatch):
     writing to a string, as a pipe with COLUMNS=width would."""
     width = request.param
     console = Console(file=io.StringIO(), width=width, soft_wrap=True, color_system=None)
-    for module in (train_cli, gradcheck_cli):
+    for module in (train_cli, gradcheck_cli, runs_cli):
         monkeypatch.setattr(module, "console", console)
     return width, lambda: console.file.getvalue()
 

@@ -228,11 +228,8 @@ def compare_command(
         for key in metrics:
             for run in epochs:
                 row.append(_metric(key, run.get(epoch, {}).get(key)))
-        rows.append(row)
-    # A run's name is what you copy: never cut. Numbers neither; text shortens, then columns go.
-    fitted = [Column(c, right=c in ("epochs", "procs"), shrink={"data/model": 8, "status": 8}.get(c, 0),
-                     drop={"data/model": 1, "procs": 2}.get(c, 0)) for c in columns]
-    print_table(console, title, fitted, rows)
+        table.add_row(*row)
+    console.print(table)
     for side, rs, run in zip("AB", records, epochs):
         final = next((r for r in reversed(rs) if r.get("kind") == "final"), None)
         final_text = ", ".join(f"{k} {_metric(k, v)}" for k, v in (final or {}).items() if k.startswith("test_")
