@@ -332,7 +332,7 @@ def test_killing_one_rank_ends_the_others_within_seconds(mpiexec, tmp_path):
     command = [mpiexec, "-n", "2", sys.executable, *TRAIN, *SMALL, "--runs-dir", str(tmp_path), "--epochs", "1000"]
     launcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        for line in launcher.stdout:  # training has started on every rank
+        for line in launcher.stderr:  # training has started on every rank (progress lines are on stderr)
             if "epoch 1 step 5/30" in line:
                 break
         (victim,) = [pid for pid, rank in ranks_tagged(tag) if rank == "1"]
@@ -371,11 +371,12 @@ def test_sigint_to_mpiexec_then_resume_with_2_and_with_1_process(mpiexec, straig
     to float summation order."""
     command = [mpiexec, "-n", "2", sys.executable, *TRAIN, *SMALL, "--runs-dir", str(tmp_path / "runs"), "--epochs", "2"]
     launcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=mpi_env())
-    for line in launcher.stdout:
+    for line in launcher.stderr:  # progress lines are on stderr
         if "epoch 2 step 5/30" in line:
             launcher.send_signal(signal.SIGINT)
             break
-    out, err = launcher.communicate(timeout=60)
+    out, rest = launcher.communicate(timeout=60)
+    err = line + rest  # what stderr said after the progress line that triggered the signal
     assert launcher.returncode == 130, err
     folder = the_run(tmp_path / "runs")
     assert "resume with:" in err and f"mpiexec -n 2 nettrain train {folder / 'config.yaml'} --resume" in err
@@ -443,7 +444,7 @@ def test_batchnorm_models_are_refused_with_a_reason():
 def test_sigterm_to_mpiexec_stops_every_rank_after_the_same_step(mpiexec, tmp_path):
     command = [mpiexec, "-n", "2", sys.executable, *TRAIN, *SMALL, "--runs-dir", str(tmp_path), "--epochs", "2"]
     launcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=mpi_env())
-    for line in launcher.stdout:
+    for line in launcher.stderr:  # progress lines are on stderr
         if "epoch 1 step 10/30" in line:
             launcher.send_signal(signal.SIGTERM)
             break
