@@ -40,7 +40,7 @@ def test_the_terminal_report_shows_progress_then_one_row_per_epoch(monkeypatch):
     assert report.progress is None  # the bar is gone once the epoch's row is printed
 
 
-def test_a_pipe_gets_the_plain_report_without_escape_codes():
+def test_a_pipe_gets_the_plain_report_without_escape_codes(capsys):
     stream = io.StringIO()
     report = make_report("regression", 5, "test", stream=stream)
     assert type(report) is PlainReport
@@ -52,7 +52,11 @@ def test_a_pipe_gets_the_plain_report_without_escape_codes():
     text = stream.getvalue()
     assert "\x1b[" not in text and "\r" not in text
     assert "train MAE" in text and "0.2500" in text
-    assert text.count("step ") == 2  # steps 5 and 10 of log_every 5
+    # The table stays contiguous on its stream; progress (steps 5 and 10 of
+    # log_every 5, with an ETA) goes to stderr, marked with "..".
+    assert "step " not in text and text.splitlines()[-2].startswith("epoch")
+    progress = capsys.readouterr().err.splitlines()
+    assert len(progress) == 2 and all(line.startswith("  .. epoch 1 step ") and "ETA" in line for line in progress)
 
 
 def test_columns_come_from_the_tasks_metric():

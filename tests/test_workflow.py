@@ -168,7 +168,7 @@ def test_a_per_step_schedule_moves_the_rate_every_step_and_shows_it(tmp_path, ca
                               "scheduler={name: onecycle, max_lr: 1.0, interval: step}", "--set",
                               "train.log_every=1"], capsys)
     assert code == 0, err
-    rates = [float(line.split(" lr ")[1].split()[0]) for line in out.splitlines() if " lr " in line and "step" in line]
+    rates = [float(line.split(" lr ")[1].split()[0]) for line in err.splitlines() if " lr " in line and "step" in line]
     assert len(set(rates)) == len(rates) > 1  # a new rate at every logged step
     assert max(rates) > 0.5 and rates[0] < 0.1
     final_epoch = [r for r in _records(_only_run(tmp_path)) if r["kind"] == "epoch"][-1]
