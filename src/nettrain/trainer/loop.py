@@ -207,26 +207,12 @@ class Trainer:
                 raise Stopped(self._stopped_message(stop_signal), StopRequests.SIGNALS[stop_signal])
 
     def _forward_backward(self, xb, yb) -> StepStats:
-        """Loss and gradients of this process's batch (the L1 penalty's too:
-        the same in every process, it survives the weighted sum unchanged)."""
-        if self.accumulate > 1:
-            return self._accumulate_gradients(xb, yb)
-        model, objective = self.c.model, self.objective
-        out = model(as_tensor(xb))
-        loss = objective.loss(out, objective.targets(yb))
-        total = loss + l1_penalty(model.parameters(), self.l1) if self.l1 else loss
-        self.c.optimizer.zero_grad()
-        total.backward()
-        n = len(yb)
-        step = StepStats(loss.item() * n, n)
-        objective.score(out.array, yb, step)  # adds to step.correct (or step.abs_err)
-        return step
-
-    def _accumulate_gradients(self, xb, yb) -> StepStats:
-        """``_forward_backward`` over ``accumulate`` micro-batches of the batch
-        (train.accumulate): each loss weighted by its share of the rows, so the
-        summed gradients are the whole batch's mean-loss gradients, with a
-        fraction of the activations' memory; the L1 penalty is added once."""
+        """Loss and gradients of this process's batch, over ``train.accumulate``
+        micro-batches (one, usually): each loss weighted by its share of the
+        rows, so the summed gradients are the whole batch's mean-loss
+        gradients with a fraction of the activations' memory. The L1 penalty
+        is added once (the same in every process, it survives the weighted
+        sum of a data-parallel step unchanged)."""
         model, objective, n = self.c.model, self.objective, len(yb)
         self.c.optimizer.zero_grad()
         step = StepStats(0.0, n)
@@ -236,12 +222,12 @@ class Trainer:
                 continue
             out = model(as_tensor(xb[start:stop]))
             loss = objective.loss(out, objective.targets(yb[start:stop]))
-            total = loss * ((stop - start) / n)
+            total = loss if stop - start == n else loss * ((stop - start) / n)
             if self.l1 and i == self.accumulate - 1:
                 total = total + l1_penalty(model.parameters(), self.l1)
             total.backward()
             step.loss_sum += loss.item() * (stop - start)
-            objective.score(out.array, yb[start:stop], step)
+            objective.score(out.array, yb[start:stop], step)  # adds to step.correct (or step.abs_err)
         return step
 
     def _stopped_message(self, signum):
