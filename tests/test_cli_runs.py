@@ -2,6 +2,7 @@
 ``nettrain runs compare A B`` puts two runs side by side."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,8 @@ def test_runs_gains_columns_for_the_hyperparameters_that_differ(two_runs, monkey
     assert "lr" in header.split() and "batch_size" in header.split()
     assert "seed" not in header and "epochs" in header  # the same everywhere: no column; epochs has its own
     row = next(line for line in lines if line.lstrip().startswith(second.name)).split()
-    assert row[1:5] == ["4/4", row[2], "0.05", "25"]
+    assert row[1:5] == ["4/4", row[2], "0.05", "25"]  # the final test figure; no val split: no best column
+    assert row[2].endswith("%") and "best val" not in header
     assert "(all clusters/mlp)" in out  # the same data and model: said once
     assert max(len(line) for line in lines) <= 80
 
@@ -57,7 +59,29 @@ def test_compare_lists_config_differences_and_metrics_side_by_side(two_runs, mon
     epoch_rows = [line.split() for line in lines if line.strip()[:1].isdigit()]
     assert [row[0] for row in epoch_rows] == ["1", "2", "3", "4"]
     assert epoch_rows[3][1] == "-" and epoch_rows[3][2] != "-"  # only B ran a 4th epoch
-    assert out.count("final test_loss") == 2 and "A: best" in out and "B: best" in out
+    assert out.count("(last epoch, last.npz)") == 2 and "A: final test_loss" in out and "B: final test_loss" in out
+    assert out.count("no best.npz (no validation split)") == 2
+
+
+def test_runs_shows_the_best_val_figure_only_for_runs_with_a_val_split(two_runs, tmp_path, monkeypatch, capsys):
+    runs, first, second = two_runs
+    import shutil
+
+    shutil.copytree(first, tmp_path / first.name)
+    code, _, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", "3",
+                            "--name", "val", "--set", "data.val_split=200", "--set", "optimizer.lr=0.01"], capsys)
+    assert code == 0, err
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = run_cli(["runs", "--runs-dir", tmp_path], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    best_val = max(r["val_acc"] for r in map(json.loads, next(tmp_path.glob("val-*/metrics.jsonl")).open())
+                   if r["kind"] == "epoch")
+    header = next(line for line in lines if line.startswith("run "))
+    column = header.index("best val") + len("best val")
+    cells = {line.split()[0]: line[:column].split()[-1] for line in lines[2:4]}
+    assert cells == {first.name: "-", next(tmp_path.glob("val-*")).name: f"{best_val:.2%}"}
+    assert max(len(line) for line in lines[1:]) <= 80  # the title holds the long temporary path
 
 
 def test_compare_of_a_run_with_itself_says_the_config_is_the_same(two_runs, capsys):

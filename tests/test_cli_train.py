@@ -41,19 +41,64 @@ def test_train_clusters_writes_the_run_folder_and_plain_output(tmp_path, capsys)
     run = only_run(tmp_path)
     assert run.name.startswith("clusters-")
     assert (run / "config.yaml").exists()
-    assert (run / "checkpoints" / "last.npz").exists() and (run / "checkpoints" / "best.npz").exists()
+    # no validation split: no best.npz (it could only be chosen on the test set), and it says so
+    assert (run / "checkpoints" / "last.npz").exists() and not (run / "checkpoints" / "best.npz").exists()
     records = metrics(run)
     assert [r["kind"] for r in records] == ["epoch", "epoch", "epoch", "final"]
     assert records[-1]["test_acc"] >= 0.99  # the tutorial's two clouds separate cleanly
+    assert "best" not in records[-1]
     # piped output: plain lines, no carriage returns, no escape codes
     assert "\r" not in out and "\x1b" not in out
     assert "train loss" in out and "done: test loss" in out
+    assert "(the last epoch, 3: last.npz)" in out and "no best.npz: without a validation split" in out
+    assert f"eval --checkpoint {run / 'checkpoints' / 'last.npz'}" in out
+
+
+def test_each_printed_figure_names_its_checkpoint_and_best_is_chosen_on_val(tmp_path, capsys):
+    code, out, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", "4",
+                              "--set", "data.val_split=200", "--set", "optimizer.lr=0.01"], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path)
+    final = metrics(run)[-1]
+    best = final["best"]
+    assert best["metric"] == "val_acc"
+    val = {r["epoch"]: r["val_acc"] for r in metrics(run) if r["kind"] == "epoch"}
+    assert best["value"] == max(val.values()) and best["epoch"] == min(e for e, v in val.items() if v == best["value"])
+    assert f"test accuracy {final['test_acc']:.2%} (the last epoch, 4: last.npz)" in out
+    assert (f"{run / 'checkpoints' / 'best.npz'} (epoch {best['epoch']}, the best val accuracy "
+            f"{best['value']:.2%})") in out
+    assert read_checkpoint(run / "checkpoints" / "best.npz")["epoch"] == best["epoch"]
+
+
+def test_best_is_written_whenever_val_improves_whatever_checkpoint_every_says(tmp_path, capsys):
+    # lr 0.01: the val accuracy improves on epochs 1, 2 and 3 or 4, never only on a multiple of 3
+    code, out, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", "5",
+                              "--set", "data.val_split=200", "--set", "optimizer.lr=0.01",
+                              "--set", "train.checkpoint_every=3"], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path)
+    best = metrics(run)[-1]["best"]
+    assert best["epoch"] % 3 != 0 and best["epoch"] != 5  # an epoch that is not a checkpoint epoch
+    saved = read_checkpoint(run / "checkpoints" / "best.npz")
+    assert saved["epoch"] == best["epoch"] and saved["best"] == best
+    assert read_checkpoint(run / "checkpoints" / "last.npz")["epoch"] == 5
+
+
+def test_early_stopping_writes_last_at_the_epoch_it_stops_whatever_checkpoint_every_says(tmp_path, capsys):
+    code, out, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", "10",
+                              "--set", "train.early_stopping={monitor: train_loss, patience: 1, min_delta: 1}",
+                              "--set", "train.checkpoint_every=4"], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path)
+    final = metrics(run)[-1]
+    assert "early_stop" in final and final["epoch"] == 2
+    assert read_checkpoint(run / "checkpoints" / "last.npz")["epoch"] == final["epoch"]
 
 
 def test_eval_json_prints_one_object_and_nothing_else(tmp_path, capsys):
     code, _, err = run_cli(["train", CONFIGS / "clusters3.yaml", "--runs-dir", tmp_path, "--epochs", "4"], capsys)
     assert code == 0, err
-    checkpoint = only_run(tmp_path) / "checkpoints" / "best.npz"
+    checkpoint = only_run(tmp_path) / "checkpoints" / "last.npz"
     code, out, _ = run_cli(["eval", "--checkpoint", checkpoint, "--json"], capsys)
     assert code == 0
     result = json.loads(out)
@@ -158,7 +203,7 @@ def _cli_process(args, **kwargs):
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_through_the_cli_checkpoints_and_prints_the_resume_command(signum, code, tmp_path, capsys):
     proc = _cli_process(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", 1000,
-                         "--set", "data.train_size=4000"])
+                         "--set", "data.train_size=4000", "--set", "data.val_split=500"])
     deadline = time.time() + 60
     while time.time() < deadline and not list(tmp_path.glob("*/metrics.jsonl")):
         time.sleep(0.05)
@@ -170,7 +215,7 @@ def test_signal_through_the_cli_checkpoints_and_prints_the_resume_command(signum
     assert read_checkpoint(run / "checkpoints" / "last.npz")["step"] > 0
     assert metrics(run)[-1]["kind"] == "stopped"
     code, listing, _ = run_cli(["runs", "--runs-dir", tmp_path], capsys)
-    assert code == 0 and "stopped" in listing and "%" in listing  # best accuracy so far, unfinished
+    assert code == 0 and "stopped" in listing and "%" in listing  # best val accuracy so far, unfinished
 
 
 def test_crash_between_temp_write_and_rename_keeps_the_old_checkpoint(tmp_path):

@@ -95,7 +95,7 @@ def runs_command(
     if ctx.invoked_subcommand is not None:
         return
     from ..report import MetricsLog
-    from .tables import Column, print_table
+    from .tables import Column, fit, print_table
 
     folders = sorted(p for p in runs_dir.iterdir() if (p / "config.yaml").exists()) if runs_dir.is_dir() else []
     if not folders:
@@ -113,13 +113,17 @@ def runs_command(
     processes = {folder: next((r.get("world_size", 1) for r in reversed(records) if r.get("kind") == "epoch"), None)
                  for folder, records in records_of.items()}
     show_processes = any(n not in (None, 1) for n in processes.values())
+    # best val: a column only when some run has a validation split (without one, a run has no best)
+    bests = {folder: best_metric([r for r in records if r.get("kind") == "epoch"])
+             for folder, records in records_of.items()}
+    show_best = any(bests.values())
     columns = ["run", *([] if same_kind else ["data/model"]), "epochs", *(["procs"] if show_processes else []),
-               "best", *(_short(k, differing) for k in shown), "status"]
+               *(["best val"] if show_best else []), "test", *(_short(k, differing) for k in shown), "status"]
     rows, unfinished = [], []
     for folder, config, kind in zip(folders, configs, kinds):
         records = records_of[folder]
         epochs = [r for r in records if r.get("kind") == "epoch"]
-        best = best_metric(epochs).rsplit(" ", 1)[-1]
+        best = bests[folder]
         last = records[-1] if records else {}
         if last.get("kind") == "final":
             status = f"early stop @{last['epoch']}" if "early_stop" in last else "finished"
@@ -132,15 +136,20 @@ def runs_command(
         done = max((r["epoch"] for r in epochs), default=0)
         flat = _flat(config) if config is not None else {}
         procs = [str(processes[folder] or "-")] if show_processes else []
-        row = [folder.name, *([] if same_kind else [kind]), f"{done}/{flat.get('train.epochs', '?')}", *procs, best,
-               *(_value(flat.get(k)) for k in shown), status]
+        row = [folder.name, *([] if same_kind else [kind]), f"{done}/{flat.get('train.epochs', '?')}", *procs,
+               *([best[1] if best else "-"] if show_best else []), final_test(records), *(_value(flat.get(k)) for k in shown), status]
         rows.append(row)
     # A run's name is what you copy: never cut. Numbers neither; text shortens, then columns go.
-    fitted = [Column(c, right=c in ("epochs", "procs"), shrink={"data/model": 8, "status": 8}.get(c, 0),
-                     drop={"data/model": 1, "procs": 2}.get(c, 0)) for c in columns]
+    fitted = [Column(c, right=c in ("epochs", "procs", "best val", "test"), shrink={"data/model": 8, "status": 8}.get(c, 0),
+                     drop={"data/model": 1, "procs": 2, "test": 3}.get(c, 0)) for c in columns]
     print_table(console, title, fitted, rows)
-    console.print("best: best val accuracy (test without a val split; the loss for regression)",
-                  highlight=False, markup=False)
+    shown_columns = fit(fitted, rows, console.width)[0].split("  ")
+    if show_best:
+        console.print("best val: best validation accuracy (loss for regression), - without a val split",
+                      highlight=False, markup=False)
+    if "test" in (c.strip() for c in shown_columns):  # the first column left out where space is short
+        console.print("test: final test accuracy (loss for regression), last epoch's model (last.npz)",
+                      highlight=False, markup=False)
     if len(differing) > len(shown):
         console.print("also differ: " + ", ".join(differing[len(shown):]), highlight=False, markup=False)
     # Why a run did not finish, whole (wrapped, not cut), and how to go on with it.
@@ -151,18 +160,32 @@ def runs_command(
                           f"{folder / 'checkpoints' / 'last.npz'}", markup=False, highlight=False, soft_wrap=True)
 
 
-def best_metric(epochs: list[dict]) -> str:
-    """The best evaluation figure over a run's epoch records (accuracy, or the
-    loss for regression), from the records alone: finished or not."""
+def best_metric(epochs: list[dict]) -> tuple | None:
+    """The best validation figure over a run's epoch records (accuracy, or
+    the loss for regression), finished or not: (label, text, epoch); None
+    for a run without a validation split, which has no best (choosing one
+    on the test figures would be selecting on the test data)."""
     from ..metrics import TASKS
 
     for metric in (t.best for t in TASKS.values()):
-        for split in ("val", "test"):
-            key = metric.key(split)
-            values = [r[key] for r in epochs if r.get(key) is not None]
-            if values:
-                best = max(values) if metric.higher_is_better else min(values)
-                return f"{key.replace('_', ' ')} {metric.format.format(best)}"
+        key = metric.key("val")
+        evaluated = [r for r in epochs if r.get(key) is not None]
+        if evaluated:
+            pick = max if metric.higher_is_better else min
+            best = pick(evaluated, key=lambda r: r[key])
+            return f"val {metric.label}", metric.format.format(best[key]), best["epoch"]
+    return None
+
+
+def final_test(records: list[dict]) -> str:
+    """The final record's test figure (the last epoch's model, last.npz), as
+    ``best_metric`` measures it; "-" before the run has finished."""
+    from ..metrics import TASKS
+
+    final = next((r for r in reversed(records) if r.get("kind") == "final"), None)
+    for metric in (t.best for t in TASKS.values()):
+        if final is not None and final.get(metric.key("test")) is not None:
+            return metric.format.format(final[metric.key("test")])
     return "-"
 
 
@@ -232,9 +255,13 @@ def compare_command(
     console.print(table)
     for side, rs, run in zip("AB", records, epochs):
         final = next((r for r in reversed(rs) if r.get("kind") == "final"), None)
-        final_text = ", ".join(f"{k} {_metric(k, v)}" for k, v in (final or {}).items() if k.startswith("test_")
-                               and not k.endswith("samples")) if final else "not finished"
-        console.print(f"{side}: best {best_metric(list(run.values()))}; final {final_text}",
+        final_text = ("final " + ", ".join(f"{k} {_metric(k, v)}" for k, v in final.items()
+                                           if k.startswith("test_") and not k.endswith("samples"))
+                      + " (last epoch, last.npz)") if final else "not finished"
+        best = best_metric(list(run.values()))
+        best_text = (f"best {best[0]} {best[1]} (epoch {best[2]}, best.npz)" if best
+                     else "no best.npz (no validation split)")
+        console.print(f"{side}: {final_text}\n   {best_text}",
                       highlight=False, markup=False)
 
 

@@ -131,15 +131,33 @@ def _train(parallel, config, set_, device, resume, name, runs_dir, epochs, keep=
         sys.exit(stopped.exit_code)
     if not parallel.writes_files:
         return
+    _print_outcome(result, keep)
+
+
+def _print_outcome(result, keep: bool):
+    """The final test figures, saying which checkpoint they are of, then the checkpoints."""
+    from ..metrics import LOSS, task_metrics
+
     final, run = result.final, result.run
-    split = "test"
-    summary = f"test loss {final[f'{split}_loss']:.4f}"
-    summary += f", test MAE {final[f'{split}_mae']:.4f}" if f"{split}_mae" in final else f", test accuracy {final[f'{split}_acc']:.2%}"
-    console.print(f"done: {summary}", highlight=False)
+    task = "regression" if "test_mae" in final else "classification"
+    score = task_metrics(task).score
+    name = "accuracy" if task == "classification" else score.label
+    console.print(f"done: test {LOSS.label} {LOSS.format.format(final['test_loss'])}, test {name} "
+                  f"{score.format.format(final[score.key('test')])} (the last epoch, {final['epoch']}: last.npz)",
+                  highlight=False)
     if not keep:
         return
-    console.print(f"checkpoints: {run.last} (last), {run.best} (best)", highlight=False)
-    console.print(f"evaluate with: nettrain eval --checkpoint {run.best if run.best.exists() else run.last}", highlight=False)
+    best = final.get("best")
+    if best is None:
+        console.print(f"checkpoint: {run.last} (epoch {final['epoch']}); no best.npz: without a validation "
+                      f"split a best epoch could only be chosen on the test set (set data.val_split to keep one)",
+                      highlight=False)
+    else:
+        metric = task_metrics(task).best
+        console.print(f"checkpoints: {run.last} (epoch {final['epoch']}), {run.best} (epoch {best['epoch']}, "
+                      f"the best val {name if metric == score else metric.label} {metric.format.format(best['value'])})", highlight=False)
+    console.print(f"evaluate with: nettrain eval --checkpoint {run.best if best is not None else run.last}",
+                  highlight=False)
 
 
 @app.command("eval")

@@ -65,8 +65,10 @@ class StopRequests:
 
 
 class BestTracker:
-    """The best evaluation so far, by the task's ``best`` metric (``nettrain.metrics``);
-    ``improved`` says whether the last epoch's record set it."""
+    """The best validation figure so far, by the task's ``best`` metric
+    (``nettrain.metrics``); ``improved`` says whether the last epoch's
+    record set it. Only a run with a validation split has one: choosing a
+    "best" epoch on the test set would be selecting on the test data."""
 
     def __init__(self, task: str, split: str, best: dict | None = None):
         self.metric, self.key = task_metrics(task).best, task_metrics(task).best.key(split)
@@ -135,19 +137,19 @@ class Trainer:
         self.step = 0            # optimizer steps taken
         self.progress = EpochSums()
         self.records: list[dict] = []
-        self.tracker = BestTracker(data.task, self.eval_split)
+        self.tracker = BestTracker(data.task, "val") if data.val is not None else None
         self.checkpoints = CheckpointPolicy(run, train["checkpoint_every"], train["keep_last"], self.epochs,
                                             self.save, self.tracker)
 
     @property
     def best(self) -> dict | None:
-        """The best eval metric so far: {"metric", "value", "epoch"}."""
-        return self.tracker.best
+        """The best validation metric so far: {"metric", "value", "epoch"}; None without a val split."""
+        return self.tracker.best if self.tracker is not None else None
 
     def consumers(self) -> list:
         """Who gets each epoch's record, in order (see the class's docstring)."""
         writes = self.parallel.writes_files  # only rank 0 writes the run folder
-        return [self.tracker, *([self.early_stopping] if self.early_stopping is not None else []),
+        return [*([self.tracker] if self.tracker is not None else []), *([self.early_stopping] if self.early_stopping is not None else []),
                 *([self.run.metrics, self.checkpoints] if writes else []), self.report,
                 *([EarlyStopNote(self.report, self.epochs)] if self.early_stopping is not None else []),
                 *([self.tensorboard] if self.tensorboard is not None else []), *self.extra_consumers]
@@ -358,7 +360,8 @@ class Trainer:
         self.progress = EpochSums(**state["progress"])
         self.loader.load_state_dict(state["loader"])
         backend.set_rng_state(state["rng"])
-        self.tracker.best = state.get("best")
+        if self.tracker is not None:
+            self.tracker.best = state.get("best")
         if self.early_stopping is not None and state.get("early_stopping") is not None:
             self.early_stopping.load_state_dict(state["early_stopping"])
         self.records = list(state.get("metrics") or [])

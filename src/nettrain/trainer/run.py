@@ -68,21 +68,26 @@ class Run:
 
 class CheckpointPolicy:
     """After each epoch (an epoch-record consumer, last in line): every
-    ``every`` epochs, and after the last, ``save`` the trainer's state to
-    ``last``, copy it to ``best`` when ``tracker`` says the eval metric
-    improved and to an epoch-stamped file, keeping ``keep_last`` of those."""
+    ``every`` epochs, after the last and after the one early stopping ends
+    the run, ``save`` the trainer's state to ``last`` and to an
+    epoch-stamped file, keeping ``keep_last`` of those. ``best`` is written
+    whenever ``tracker`` (None without a validation split) says the
+    validation metric improved, whatever ``every`` is."""
 
     def __init__(self, run: Run, every: int, keep_last: int, epochs: int, save, tracker):
         self.run, self.every, self.keep_last, self.epochs = run, every, keep_last, epochs
         self.save, self.tracker = save, tracker
 
     def epoch_finished(self, record: dict):
-        epoch = record["epoch"]
-        if epoch % self.every and epoch != self.epochs:
+        epoch, run = record["epoch"], self.run
+        improved = self.tracker is not None and self.tracker.improved
+        due = epoch % self.every == 0 or epoch >= self.epochs or "early_stop" in record
+        if not due:
+            if improved:
+                self.save(run.best)
             return
-        run = self.run
         self.save(run.last)  # serialised once; best and the stamped copy are file copies
-        if self.tracker.improved:
+        if improved:
             copy_atomic(run.last, run.best)
         copy_atomic(run.last, run.checkpoints / f"epoch-{epoch:04d}{SUFFIX}")
         kept = sorted(run.checkpoints.glob(f"epoch-*{SUFFIX}"))
