@@ -242,3 +242,50 @@ def test_diverging_loss_stops_with_a_message_naming_the_step(tmp_path, capsys):
     assert code == 1
     assert "loss became" in err and "at step" in err and "Traceback" not in err
     assert metrics(only_run(tmp_path))[-1]["kind"] == "stopped"
+
+
+def _folder_state(folder: Path) -> dict:
+    """Every file under a folder: its bytes and modification time."""
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("epochs", [[], ["--epochs", "2"]])
+def test_resuming_a_finished_run_says_so_and_writes_nothing(epochs, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # relative paths, as a user types them
+    code, first, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", "runs", "--epochs", "3"], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path / "runs").relative_to(tmp_path)
+    before = _folder_state(run)
+    code, out, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+                              *epochs], capsys)
+    assert code == 0, err
+    assert f"{run}: already finished: all 3 epochs are done; use --epochs N" in out
+    assert "epoch  train loss" not in out  # no empty table
+    assert _folder_state(run) == before  # metrics.jsonl, checkpoints, config: not even rewritten
+    # the same relative paths as the first run printed
+    assert out.splitlines()[-2:] == first.splitlines()[-2:]
+
+
+def test_a_resumed_run_prints_the_paths_as_the_first_run_did(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, first, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", "runs", "--epochs", "1"], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path / "runs").relative_to(tmp_path)
+    code, out, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+                              "--epochs", "2"], capsys)
+    assert code == 0, err
+    assert f"run: {run}\n" in out and str(tmp_path) not in out
+    assert f"evaluate with: nettrain eval --checkpoint {run / 'checkpoints' / 'last.npz'}" in out
+
+
+def test_resuming_an_early_stopped_run_says_more_epochs_change_nothing(tmp_path, capsys):
+    code, _, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", "10",
+                            "--set", "train.early_stopping={monitor: train_loss, patience: 1, min_delta: 1}"], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path)
+    before = _folder_state(run)
+    code, out, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+                              "--epochs", "20"], capsys)
+    assert code == 0, err
+    assert "already finished: early stopping ended it after epoch 2" in out
+    assert _folder_state(run) == before

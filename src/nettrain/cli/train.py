@@ -131,6 +131,8 @@ def _train(parallel, config, set_, device, resume, name, runs_dir, epochs, keep=
         sys.exit(stopped.exit_code)
     if not parallel.writes_files:
         return
+    if result.already_finished:
+        console.print(f"{result.run.dir}: {result.already_finished}; nothing was written", highlight=False)
     _print_outcome(result, keep)
 
 

@@ -62,8 +62,30 @@ class Run:
 
     @classmethod
     def of_checkpoint(cls, checkpoint_path) -> "Run":
-        path = Path(checkpoint_path).resolve()
+        """The run folder of ``runs/<run>/checkpoints/last.npz``, spelled as the
+        path was given (a relative path stays relative, so the paths a resumed
+        run prints look like the ones the first run printed)."""
+        path = Path(checkpoint_path)
+        if path.parent.name != "checkpoints":  # e.g. "last.npz" given from inside checkpoints/
+            path = path.resolve()
         return cls(path.parent.parent if path.parent.name == "checkpoints" else path.parent)
+
+    def already_finished(self, checkpoint_epoch: int, epochs: int):
+        """Why resuming from a checkpoint of ``checkpoint_epoch`` has nothing to
+        do, with the run's final record: (final, reason); None when there is
+        work left. Finished means metrics.jsonl holds the final record of
+        that epoch (a run stopped during its final evaluation has none) and
+        either every one of ``epochs`` is done or early stopping ended it."""
+        final = next((r for r in reversed(self.metrics.read()) if r.get("kind") == "final"), None)
+        if final is None or final.get("epoch") != checkpoint_epoch:
+            return None
+        if "early_stop" in final:
+            return final, (f"already finished: early stopping ended it after epoch {checkpoint_epoch} "
+                           f"({final['early_stop']}); more epochs would change nothing")
+        if checkpoint_epoch >= epochs:
+            return final, (f"already finished: all {checkpoint_epoch} epochs are done; use --epochs N "
+                           f"(train.epochs) with N > {checkpoint_epoch} to extend it")
+        return None
 
 
 class CheckpointPolicy:

@@ -32,11 +32,14 @@ from .run import (Run, check_resumable, check_run_folder, check_runs_dir, create
 
 @dataclass
 class TrainResult:
-    """What a finished session leaves: its run folder, the final record and every record."""
+    """What a finished session leaves: its run folder, the final record and
+    every record. ``already_finished``: why a resume of a finished run did
+    nothing (no file was written), else None."""
 
     run: Run
     final: dict
     records: list = field(default_factory=list)
+    already_finished: str | None = None
 
 
 def checkpoint_config(layout_config, checkpoint) -> "Config":  # noqa: F821 - nettrain.config.Config
@@ -60,7 +63,8 @@ def train(config, *, resume=None, report=None, consumers=(), source=None, parall
     (``nettrain.distributed.connect()``; default one process). Raises
     UsageError subclasses for a person's mistakes and ``Stopped`` when a
     signal or a diverging loss ends the run early (after recording it in
-    metrics.jsonl)."""
+    metrics.jsonl). Resuming a finished run writes nothing and returns its
+    final record with ``already_finished`` saying why."""
     from ..distributed.parallel import SingleProcess
 
     parallel = parallel or SingleProcess()
@@ -73,7 +77,7 @@ def train(config, *, resume=None, report=None, consumers=(), source=None, parall
         cfg = as_config(config, source)
         source = source or "config"
         check_fits_memory(cfg.to_dict(), source)
-        state, run = None, None
+        state, run, finished = None, None, None
         device = parallel.use_device(cfg.device)  # a GPU per process
         if resume is not None:
             with open_checkpoint(resume) as ckpt:  # layout checked; arrays read only once they fit
@@ -82,14 +86,20 @@ def train(config, *, resume=None, report=None, consumers=(), source=None, parall
                 run = Run.of_checkpoint(resume)
                 if not (run.dir / "config.yaml").exists():
                     raise CheckpointError(f"{resume}: not inside a run folder (no {run.dir / 'config.yaml'})")
-                check_run_folder(run)
-                components = build(cfg, device=device, transform_state=ckpt.layout["data"]["transform_state"],
-                                   source=source)
-                state = ckpt.load(components.model, components.optimizer, components.scheduler)
+                finished = run.already_finished(int(ckpt.layout["epoch"]), cfg.train.epochs)
+                if finished is None:
+                    check_run_folder(run)
+                    components = build(cfg, device=device, transform_state=ckpt.layout["data"]["transform_state"],
+                                       source=source)
+                    state = ckpt.load(components.model, components.optimizer, components.scheduler)
         else:
             check_runs_dir(Path(cfg.output.runs_dir), cfg.name)
             components = build(cfg, device=device, source=source)
-        parallel.check_model(components.model)
+        if finished is None:
+            parallel.check_model(components.model)
+    if finished is not None:  # nothing to do, nothing written
+        final, why = finished
+        return TrainResult(run, final, [r for r in run.metrics.read() if r.get("kind") in ("epoch", "final")], why)
 
     # Only rank 0 writes (and holds the run folder's lock); the others learn
     # the folder's path from it.
