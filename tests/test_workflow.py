@@ -55,6 +55,9 @@ RESUME_CASES = {
         "clusters3.yaml", "train.epochs=4", "data.val_split=0.2",
         "scheduler={name: cosine, interval: step, warmup: 15}",
         "train.early_stopping={monitor: val_loss, patience: 1, min_delta: 0.5}"),
+    "l1 and grad_clip step hooks, accumulate": (
+        "clusters3.yaml", "train.epochs=3", "train.accumulate=2", "train.l1=0.01", "train.grad_clip=0.05",
+        "optimizer={name: adam, lr: 0.05}"),
     "augmentation": ("mlp.yaml", *MNIST_SMALL, "train.epochs=2", "data.transforms=[normalize]",
                      "data.augment=[{random_shift: 2}, {random_rotation: 10}, {random_erasing: {p: 0.5}}]"),
 }

@@ -163,7 +163,8 @@ class TrainConfig:
     log_every: int = key(Integer(ge=1), "steps between progress updates", 50, resumable=True)
     eval_every: int = key(Integer(ge=1), "epochs between evaluations", 1, resumable=True)
     grad_clip: float = key(Nullable(Number(gt=0)), "clip the gradients' total norm to this (null: no clipping)", None)
-    l1: float = key(Number(ge=0), "L1 penalty: l1 * sum(|w|) over the weights is added to the loss", 0.0)
+    l1: float = key(Number(ge=0), "L1 penalty l1 * sum(|w|) over the weights: its gradient "
+                                  "l1 * sign(w) joins every update (the loss shown is the data's)", 0.0)
     checkpoint_every: int = key(Integer(ge=1), "epochs between checkpoints", 1, resumable=True)
     keep_last: int = key(Integer(ge=1), "epoch-stamped checkpoints kept besides last and best", 1,
                           resumable=True)

@@ -9,6 +9,12 @@ update rules are small functions on raw arrays (``sgd_update`` ...), which a
 test can call directly and which keep the training hot path free of Tensor
 overhead.
 
+``register_step_pre_hook(hook)`` / ``register_step_post_hook(hook)``
+(PyTorch's) run ``hook(optimizer, args, kwargs)`` around every ``step()``:
+changes to the update that act on the gradients (global-norm clipping, an
+L1 penalty's gradient: ``nettrain.optim.step_hooks``) are pre-hooks, in the
+order registered, rather than ``if``s in a training loop.
+
 ``state_dict()`` keys the per-parameter state by the parameter's POSITION
 across the groups (0, 1, 2 ...), never by ``id()``, so a state saved in one
 process loads into a fresh optimizer in another, as in PyTorch.
@@ -16,11 +22,13 @@ process loads into a fresh optimizer in another, as in PyTorch.
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 
 from .. import backend
 from ..nn.module import zero_grads
 from ..autograd import increment_version
 from ..tensor import Tensor, as_tensor
+from ..utils.hooks import RemovableHandle
 
 
 class Optimizer:
@@ -28,6 +36,10 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state = {}  # Parameter -> {"step": int, "<buffer>": array, ...}
         self.param_groups = []
+        # id -> hook(optimizer, args, kwargs), in order; PyTorch's names (an
+        # OrderedDict: a RemovableHandle holds a weak reference to it)
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or dicts, "
@@ -62,9 +74,46 @@ class Optimizer:
         """Forget the gradients: ``p.grad = None`` (default), or fill them with zeros."""
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
+    def register_step_pre_hook(self, hook) -> RemovableHandle:
+        """Run ``hook(optimizer, args, kwargs)`` before every ``step()``, after
+        the hooks registered before it (``args``: step's arguments, the
+        optimizer first, as in PyTorch). It may change the gradients in place,
+        or return ``(new_args, new_kwargs)`` for the step (None: keep them).
+        ``handle.remove()`` unregisters it."""
+        return self._add_step_hook(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook) -> RemovableHandle:
+        """Run ``hook(optimizer, args, kwargs)`` after every ``step()``; its result is ignored."""
+        return self._add_step_hook(self._optimizer_step_post_hooks, hook)
+
+    @staticmethod
+    def _add_step_hook(hooks: dict, hook) -> RemovableHandle:
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
     def step(self, closure=None):
         """One update of every parameter that has a gradient. ``closure``
-        (optional) re-evaluates the model and returns the loss."""
+        (optional) re-evaluates the model and returns the loss. The step's
+        hooks, when there are any, run before and after the update."""
+        if not (self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks):
+            return self._step(closure)
+        # As PyTorch's wrapper: args are step's own, the optimizer first.
+        args, kwargs = ((self, closure) if closure is not None else (self,)), {}
+        for hook in list(self._optimizer_step_pre_hooks.values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        f"{hook} must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                    )
+                args, kwargs = result
+        loss = args[0]._step(*args[1:], **kwargs)
+        for hook in list(self._optimizer_step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return loss
+
+    def _step(self, closure=None):
         loss = None
         if closure is not None:
             from ..autograd import enable_grad

@@ -51,7 +51,8 @@ class SGD(Optimizer):
     """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)``.
 
     ``weight_decay`` is L2 regularisation (adds ``weight_decay * w`` to the
-    gradient); for L1 add ``nettrain.nn.utils.l1_penalty`` to the loss.
+    gradient); for L1 add ``nettrain.nn.utils.l1_penalty`` to the loss, or
+    register ``nettrain.optim.L1Penalty`` as a step pre-hook.
     """
 
     def __init__(

@@ -15,6 +15,7 @@ from ..data.augment import Augment
 from ..errors import CheckpointError, ConfigError, UsageError
 from ..models import build_model
 from ..optim.lr_scheduler import LinearLR, SequentialLR
+from ..optim.step_hooks import ClipGradNorm, L1Penalty
 
 
 
@@ -65,8 +66,8 @@ def build(config, device=None, transform_state=None, source=None) -> Components:
         _load_initial_weights(model, cfg.model.init_from, source)
     model.to(device)
 
-    opt_cfg = dict(config["optimizer"])
-    optimizer = registry.entry("optimizer", opt_cfg.pop("name")).target(model.parameters(), **opt_cfg)
+    optimizer = build_optimizer(config["optimizer"], model.parameters(), l1=cfg.train.l1,
+                                grad_clip=cfg.train.grad_clip)
     scheduler, interval = None, "epoch"
     if config.get("scheduler"):
         steps_per_epoch = -(-len(bundle.train[1]) // config["data"]["batch_size"])
@@ -77,6 +78,20 @@ def build(config, device=None, transform_state=None, source=None) -> Components:
         augment = Augment([registry.entry("augmentation", name).target(**args)
                            for item in augment_cfg for name, args in item.items()], seed=config["seed"])
     return Components(bundle, model, loss_name, loss_cfg, optimizer, scheduler, device, interval, augment)
+
+
+def build_optimizer(settings: dict, params, l1: float = 0.0, grad_clip: float | None = None):
+    """The config's optimizer over ``params``, with ``train.l1`` and
+    ``train.grad_clip`` as step hooks: part of every update it makes (L1's
+    gradient first, so the clipped norm includes it, as when the penalty
+    was a term of the loss)."""
+    options = dict(settings)
+    optimizer = registry.entry("optimizer", options.pop("name")).target(params, **options)
+    if l1:
+        optimizer.register_step_pre_hook(L1Penalty(l1))
+    if grad_clip:
+        optimizer.register_step_pre_hook(ClipGradNorm(grad_clip))
+    return optimizer
 
 
 def build_scheduler(optimizer, settings: dict, epochs: int, steps_per_epoch: int):

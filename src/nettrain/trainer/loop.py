@@ -13,7 +13,6 @@ from .. import backend
 from ..checkpoint import FORMAT, VERSION, write_atomic
 from ..distributed.flat import StepStats
 from ..distributed.parallel import SingleProcess
-from ..nn.utils import clip_grad_norm_, l1_penalty
 from ..report import plot_curves
 from ..tensor import as_tensor
 from ..tensorboard import TensorBoardLog
@@ -117,8 +116,6 @@ class Trainer:
         self.callbacks: list[Callable[[dict], None]] = list(callbacks)
         train = self.config["train"]
         self.epochs = train["epochs"]
-        self.grad_clip = train.get("grad_clip")
-        self.l1 = train.get("l1") or 0.0
         data = components.data
         self.objective = Objective(components.loss_name, components.loss_options, data.task)
         self.eval_split = "val" if data.val is not None else "test"
@@ -169,7 +166,7 @@ class Trainer:
         sums.seconds = time.perf_counter() - started
 
     def _train_steps(self, stop, started):
-        model, optimizer, sums = self.c.model, self.c.optimizer, self.progress
+        optimizer, sums = self.c.optimizer, self.progress
         for xb, yb in self.loader:
             # This process's forward and backward; with several processes, then
             # one sum of gradients and statistics: every process holds the global
@@ -182,8 +179,6 @@ class Trainer:
                     f"the loss became {step.loss} at step {self.step + 1} (epoch {self.epoch + 1}); the run "
                     f"stopped and {kept}. Try a smaller optimizer.lr or set train.grad_clip.", 1,
                 )
-            if self.grad_clip:  # on the summed gradients: the global norm
-                clip_grad_norm_(model.parameters(), self.grad_clip)
             lr = optimizer.param_groups[0]["lr"]  # the rate this step uses
             optimizer.step()
             if self.step_scheduler is not None:
@@ -212,21 +207,19 @@ class Trainer:
         """Loss and gradients of this process's batch, over ``train.accumulate``
         micro-batches (one, usually): each loss weighted by its share of the
         rows, so the summed gradients are the whole batch's mean-loss
-        gradients with a fraction of the activations' memory. The L1 penalty
-        is added once (the same in every process, it survives the weighted
-        sum of a data-parallel step unchanged)."""
+        gradients with a fraction of the activations' memory. ``train.l1``
+        and ``train.grad_clip`` are the optimizer's step hooks (``build``):
+        they act on the summed gradients inside ``optimizer.step()``."""
         model, objective, n = self.c.model, self.objective, len(yb)
         self.c.optimizer.zero_grad()
         step = StepStats(0.0, n)
         bounds = [n * i // self.accumulate for i in range(self.accumulate + 1)]
-        for i, (start, stop) in enumerate(zip(bounds, bounds[1:])):
+        for start, stop in zip(bounds, bounds[1:]):
             if start == stop:
                 continue
             out = model(as_tensor(xb[start:stop]))
             loss = objective.loss(out, objective.targets(yb[start:stop]))
             total = loss if stop - start == n else loss * ((stop - start) / n)
-            if self.l1 and i == self.accumulate - 1:
-                total = total + l1_penalty(model.parameters(), self.l1)
             total.backward()
             step.loss_sum += loss.item() * (stop - start)
             objective.score(out.array, yb[start:stop], step)  # adds to step.correct (or step.abs_err)
