@@ -108,3 +108,28 @@ def test_other_operands_go_to_numpy_unchanged():
     m = np.arange(6.0).reshape(2, 3)
     assert np.array_equal(blas.matmul(m, v), m @ v)
     assert blas.matmul(v, v) == v @ v
+
+
+CONV_PRODUCTS = [  # (m, k, n, a_transposed, b_transposed): LeNet's convolution products, batch 64 and 256
+    (6, 25, 576 * 64, False, False), (6, 576 * 256, 25, False, True), (16, 150, 64 * 256, False, False),
+    (150, 16, 64 * 64, True, False), (16, 64 * 256, 150, False, True), (16, 64 * 64, 150, False, True),
+]
+
+
+@pytest.mark.parametrize("m, k, n, ta, tb", CONV_PRODUCTS)
+def test_skinny_products_are_cut_into_pieces_openblas_small_kernel_takes(m, k, n, ta, tb):
+    mb, kb, nb = blas.small_blocks(m, k, n, ta, tb)
+    assert mb * kb * nb <= blas.SMALL_PRODUCT
+    if tb:  # OpenBLAS's "TN" case: a small output piece and a long enough inner piece
+        assert mb * nb <= blas.SMALL_TN_OUTPUT and kb >= blas.SMALL_TN_MIN_K
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    a, b = (a.T if ta else a), (b.T if tb else b)
+    np.testing.assert_allclose(blas._blocked_matmul(a, b, mb, kb, nb), a @ b, rtol=1e-4, atol=1e-3)
+
+
+def test_wide_small_or_doubly_transposed_products_stay_whole():
+    assert blas.small_blocks(64, 784, 256, False, True) is None   # an MLP layer: as fast whole
+    assert blas.small_blocks(6, 25, 100, False, False) is None    # small enough already
+    assert blas.small_blocks(6, 36864, 25, True, True) is None    # OpenBLAS has no kernel for it

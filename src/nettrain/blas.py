@@ -23,8 +23,17 @@ What :func:`matmul` does, per product:
   ``MIN_SHARED_OUTPUT`` elements) runs on one thread. Training gives the same
   bits quiet or busy, with 1 thread or all of them (tests/test_blas.py).
 
+Skinny products go to OpenBLAS's small-matrix kernel in pieces: its
+SkylakeX builds (and the later Intel cores) compute a product with
+M*N*K <= 10^6 without packing the operands, on one thread, and the
+convolutions' products (6 x 25 by 25 x 36,864 for LeNet's first layer at
+batch 64) measured 2-4x faster cut into such pieces than whole on two
+threads (benchmarks/README.md). :func:`small_blocks` chooses the pieces;
+the pieces' order is fixed, so these products' bits depend on the shapes
+only, never on the thread count.
+
 Only OpenBLAS (found through threadpoolctl) with two threads or more is
-managed; with one thread (OPENBLAS_NUM_THREADS=1, a one-core machine),
+managed for threads; with one thread (OPENBLAS_NUM_THREADS=1, a one-core machine),
 another BLAS, or without threadpoolctl, :func:`matmul` is ``a @ b``. CuPy
 arrays, 1-D operands and mixed dtypes go straight to ``@`` too.
 """
@@ -41,6 +50,18 @@ K_SLICE = {np.dtype(np.float32): 256, np.dtype(np.float64): 64}
 MIN_SHARED_OUTPUT = 4096  # smaller outputs with a long K: one thread (sharing them gains nothing)
 SAMPLE_S = 0.05           # seconds between two looks at the machine's load
 
+# OpenBLAS's rules for its small-matrix kernel (kernel/x86_64/
+# sgemm_small_kernel_permit_skylakex.c, 0.3.17 to 0.3.31), in its column-major
+# terms: M*N*K at most 10^6; with only A transposed, C at most 1200 elements
+# and K at least 32; never with both transposed.
+SMALL_PRODUCT = 1_000_000
+SMALL_TN_OUTPUT = 1200
+SMALL_TN_MIN_K = 32
+SMALL_KERNEL_CORES = {"SkylakeX", "Cooperlake", "SapphireRapids"}  # threadpoolctl's "architecture"
+MAX_PIECES = 64           # more pieces than this: the calls' own cost would eat the gain
+SKINNY = 32               # products cut only when one side is at most this long (measured: wider
+                          # ones, like an MLP's 64 x 784 by 784 x 256, run as fast or faster whole)
+
 
 class ThreadPolicy:
     """How many BLAS threads the next product may use: the library's
@@ -49,6 +70,7 @@ class ThreadPolicy:
     def __init__(self):
         self._blas = None        # threadpoolctl's controller of OpenBLAS, once found
         self._ready = False
+        self._small_kernels = False  # OpenBLAS with the small-matrix kernel (see SMALL_PRODUCT)
         self.max_threads = 1
         self.current = None      # the count last set in the library
         self.forced = None       # tests and benchmarks: a fixed count, or None to follow the load
@@ -66,6 +88,7 @@ class ThreadPolicy:
         for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
             if lib.internal_api == "openblas":
                 self._blas = lib
+                self._small_kernels = getattr(lib, "architecture", None) in SMALL_KERNEL_CORES
                 self.max_threads = self.current = int(lib.num_threads)
                 return
 
@@ -75,6 +98,13 @@ class ThreadPolicy:
         if not self._ready:
             self._setup()
         return self._blas is not None and self.max_threads > 1
+
+    @property
+    def small_kernels(self) -> bool:
+        """True when products may be cut for OpenBLAS's small-matrix kernel."""
+        if not self._ready:
+            self._setup()
+        return self._small_kernels
 
     def threads(self) -> int:
         """The thread count for a product that may be shared."""
@@ -126,12 +156,86 @@ def _runnable_elsewhere():
 policy = ThreadPolicy()
 
 
+def _pieces(size, most):
+    """The length of ``ceil(size / most)`` equal pieces that cover ``size``."""
+    count = -(-size // most)
+    return -(-size // count)
+
+
+def small_blocks(m, k, n, a_transposed, b_transposed):
+    """Piece sizes ``(mb, kb, nb)`` cutting the row-major product
+    ``(m, k) @ (k, n)`` into products OpenBLAS's small-matrix kernel takes,
+    or None when the whole product should go to BLAS as it is.
+
+    NumPy hands OpenBLAS the row-major product as the column-major ``B.T @
+    A.T``, so OpenBLAS's "only A transposed" case is ours with only ``b``
+    transposed (a weight gradient ``g @ cols.T``): each output piece then
+    holds at most SMALL_TN_OUTPUT elements and the inner dimension is cut
+    (and summed piece by piece). Otherwise the output is cut and the inner
+    dimension kept whole when it is short, as in a convolution's forward.
+    """
+    if m * k * n <= SMALL_PRODUCT or min(m, k, n) > SKINNY or (a_transposed and b_transposed):
+        return None
+    if b_transposed:  # OpenBLAS's "TN": small output pieces, long inner pieces
+        mb = min(m, SMALL_TN_OUTPUT)
+        nb = min(n, SMALL_TN_OUTPUT // mb)
+        kb = _pieces(k, SMALL_PRODUCT // (mb * nb))
+        if kb < SMALL_TN_MIN_K:
+            return None
+    elif k * 256 <= SMALL_PRODUCT:  # short inner dimension: cut the output only
+        per_piece = SMALL_PRODUCT // k
+        if m <= n:
+            mb = min(m, per_piece)
+            nb = per_piece // mb
+        else:
+            nb = min(n, per_piece)
+            mb = per_piece // nb
+        kb = k
+    else:  # a long inner dimension and a small output
+        mb, nb = m, n
+        kb = SMALL_PRODUCT // (m * n)
+        if kb < SMALL_TN_MIN_K:
+            return None
+    mb, nb, kb = _pieces(m, mb), _pieces(n, nb), _pieces(k, kb)
+    if -(-m // mb) * -(-n // nb) * -(-k // kb) > MAX_PIECES:
+        return None
+    return mb, kb, nb
+
+
+def _blocked_matmul(a, b, mb, kb, nb):
+    """``a @ b`` (2-D) as products of pieces, the inner pieces summed in order."""
+    m, k = a.shape
+    n = b.shape[1]
+    out = np.empty((m, n), dtype=a.dtype)
+    part = np.empty((mb, nb), dtype=a.dtype) if kb < k else None
+    for i in range(0, m, mb):
+        for j in range(0, n, nb):
+            block = out[i:i + mb, j:j + nb]
+            np.matmul(a[i:i + mb, :kb], b[:kb, j:j + nb], out=block)
+            for s in range(kb, k, kb):
+                piece = part[:block.shape[0], :block.shape[1]]
+                np.matmul(a[i:i + mb, s:s + kb], b[s:s + kb, j:j + nb], out=piece)
+                block += piece
+    return out
+
+
+def _transposed(x):
+    """True for a 2-D array laid out column by column (a transposed view)."""
+    return x.strides[0] == x.itemsize and x.shape[0] > 1 and x.strides[1] != x.itemsize
+
+
 def matmul(a, b):
     """``a @ b`` for NumPy arrays of two or more dimensions (NumPy's rules),
     on the thread count the load allows, with the same bits whatever that
     count is. Other operands (1-D, CuPy) go to ``@`` unchanged."""
     if (type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 2
-            or a.dtype != b.dtype or not policy.managed):
+            or a.dtype != b.dtype):
+        return a @ b
+    if a.ndim == 2 and b.ndim == 2 and a.dtype == np.float32 and policy.small_kernels:
+        blocks = small_blocks(a.shape[0], a.shape[1], b.shape[1], _transposed(a), _transposed(b))
+        if blocks is not None:
+            return _blocked_matmul(a, b, *blocks)
+    if not policy.managed:
         return a @ b
     slice_k = K_SLICE.get(a.dtype)
     if slice_k is None:  # not a BLAS product (integers)
