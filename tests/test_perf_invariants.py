@@ -126,3 +126,27 @@ def test_max_pool_gradient_goes_to_the_first_of_tied_maxima():
     x = nt.tensor([[[[1.0, 1.0], [0.0, 1.0]]]], requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
     assert x.grad.tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]
+
+
+@pytest.mark.parametrize("batch", [4, 256])  # im2col kept from forward / copied again band by band
+def test_float32_conv_in_bands_matches_a_float64_reference(batch):
+    """Conv products run a band of output rows at a time and, for large
+    batches, backward copies the bands again instead of keeping them: the
+    values and gradients stay those of one whole float64 product."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((batch, 6, 12, 12)).astype(np.float32)
+    w = (rng.standard_normal((16, 6, 5, 5)) * 0.1).astype(np.float32)
+    g = rng.standard_normal((batch, 16, 8, 8)).astype(np.float32)
+
+    def grads(dtype):
+        xs = nt.tensor(x, dtype=dtype, requires_grad=True)
+        ws = nt.tensor(w, dtype=dtype, requires_grad=True)
+        b = nt.zeros(16, dtype=dtype, requires_grad=True)
+        out = F.conv2d(xs, ws, b)
+        (out * nt.tensor(g, dtype=dtype)).sum().backward()
+        return out.detach().numpy(), xs.grad.numpy(), ws.grad.numpy(), b.grad.numpy()
+
+    for mine, ref in zip(grads(nt.float32), grads(nt.float64)):
+        assert mine.dtype == np.float32
+        scale = np.abs(ref).max()
+        np.testing.assert_allclose(mine, ref, rtol=0, atol=2e-5 * scale * np.sqrt(batch))

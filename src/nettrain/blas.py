@@ -202,11 +202,12 @@ def small_blocks(m, k, n, a_transposed, b_transposed):
     return mb, kb, nb
 
 
-def _blocked_matmul(a, b, mb, kb, nb):
+def _blocked_matmul(a, b, mb, kb, nb, out=None):
     """``a @ b`` (2-D) as products of pieces, the inner pieces summed in order."""
     m, k = a.shape
     n = b.shape[1]
-    out = np.empty((m, n), dtype=a.dtype)
+    if out is None:
+        out = np.empty((m, n), dtype=a.dtype)
     part = np.empty((mb, nb), dtype=a.dtype) if kb < k else None
     for i in range(0, m, mb):
         for j in range(0, n, nb):
@@ -224,17 +225,28 @@ def _transposed(x):
     return x.strides[0] == x.itemsize and x.shape[0] > 1 and x.strides[1] != x.itemsize
 
 
-def matmul(a, b):
+def matmul(a, b, out=None):
     """``a @ b`` for NumPy arrays of two or more dimensions (NumPy's rules),
     on the thread count the load allows, with the same bits whatever that
-    count is. Other operands (1-D, CuPy) go to ``@`` unchanged."""
+    count is; written into ``out`` when given. Other operands (1-D, CuPy)
+    go to ``@`` unchanged."""
+    if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 2
+            and a.dtype == b.dtype == np.float32 and policy.small_kernels):
+        blocks = small_blocks(a.shape[0], a.shape[1], b.shape[1], _transposed(a), _transposed(b))
+        if blocks is not None:
+            return _blocked_matmul(a, b, *blocks, out=out)
+    product = _threaded_matmul(a, b)
+    if out is None:
+        return product
+    out[...] = product
+    return out
+
+
+def _threaded_matmul(a, b):
+    """``a @ b`` on the thread count the load allows (see the module note)."""
     if (type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 2
             or a.dtype != b.dtype):
         return a @ b
-    if a.ndim == 2 and b.ndim == 2 and a.dtype == np.float32 and policy.small_kernels:
-        blocks = small_blocks(a.shape[0], a.shape[1], b.shape[1], _transposed(a), _transposed(b))
-        if blocks is not None:
-            return _blocked_matmul(a, b, *blocks)
     if not policy.managed:
         return a @ b
     slice_k = K_SLICE.get(a.dtype)
