@@ -116,6 +116,23 @@ def test_runs_lists_each_run(tmp_path, capsys):
     assert "linear-" in out and "2/2" in out and "finished" in out
 
 
+@pytest.mark.parametrize("loss", ["mse", "l1"])
+def test_eval_of_a_regression_run_reports_mse_and_mae_whatever_the_loss(loss, tmp_path, capsys):
+    code, _, err = run_cli(["train", CONFIGS / "linear.yaml", "--runs-dir", tmp_path, "--epochs", "3",
+                            "--set", f"loss.name={loss}"], capsys)
+    assert code == 0, err
+    checkpoint = only_run(tmp_path) / "checkpoints" / "last.npz"
+    code, out, err = run_cli(["eval", "--checkpoint", checkpoint, "--json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["mse"] > 0 and result["mae"] > 0
+    assert result["mse"] >= result["mae"] ** 2 * (1 - 1e-6)  # Jensen: E[e^2] >= E[|e|]^2
+    assert result["loss"] == pytest.approx(result["mse"] if loss == "mse" else result["mae"], rel=1e-5)
+    code, out, err = run_cli(["eval", "--checkpoint", checkpoint], capsys)
+    assert code == 0 and f"MSE  {result['mse']:.4f}".split() == next(
+        line.split() for line in out.splitlines() if line.startswith("MSE"))
+
+
 @pytest.mark.parametrize("config, epochs", [("linear.yaml", 5), ("cubic.yaml", 5)])
 def test_regression_configs_train_and_report_mae(config, epochs, tmp_path, capsys):
     code, out, err = run_cli(["train", CONFIGS / config, "--runs-dir", tmp_path, "--epochs", epochs], capsys)

@@ -211,8 +211,6 @@ def eval_command(
     result = evaluate(components.model, objective, components.data, split, components.device, confusion=True)
     result = {key.removeprefix(f"{split}_"): value for key, value in result.items()}
     result = {"checkpoint": str(checkpoint), "split": split, "epoch": saved.epoch, **result}
-    if objective.task == "regression":
-        result["mse"] = result["loss"] if components.loss_name == "mse" else None
     if show is not None:
         _draw_mistakes(components, split, show, out, checkpoint, quiet=as_json)
     if as_json:
@@ -245,7 +243,7 @@ def _print_evaluation(result, data):
         rows.append(["accuracy", f"{result['acc']:.2%}"])
     if "mae" in result:
         rows.append(["MAE", f"{result['mae']:.4f}"])
-    if result.get("mse") is not None:
+    if "mse" in result:
         rows.append(["MSE", f"{result['mse']:.4f}"])
     print_table(console, title, [Column("metric"), Column("value", right=True)], rows)
     matrix = result.get("confusion_matrix")

@@ -56,7 +56,9 @@ class Objective:
 def evaluate(model, objective: Objective, data, split: str, device, batch_size=1000, confusion=False,
              parallel=None) -> dict:
     """Loss and accuracy (MAE for regression) of ``model`` on a split, in eval
-    mode; with ``confusion``, also the confusion matrix (rows: true class).
+    mode; with ``confusion`` (``nettrain eval``'s detail, one process), also
+    the confusion matrix (rows: true class), or for regression the mean
+    squared error, whatever the loss.
     With ``parallel`` (data-parallel training), each process evaluates its
     part of every batch and the sums are added up (measured 3x faster than
     rank 0 alone with 2 processes: benchmarks/distributed.py)."""
@@ -66,6 +68,7 @@ def evaluate(model, objective: Objective, data, split: str, device, batch_size=1
     sums = EpochSums()
     classes = data.num_classes or 0
     matrix = np.zeros((classes, classes), dtype=np.int64) if confusion and classes else None
+    squared_error = 0.0 if confusion and objective.task == "regression" else None
     loader = parallel.shard(data.loader(split, batch_size, shuffle=False, drop_last=False, seed=0, device=device))
     for xb, yb in loader:
         if len(yb) == 0:  # more processes than samples left in the last batch
@@ -74,6 +77,8 @@ def evaluate(model, objective: Objective, data, split: str, device, batch_size=1
         loss = objective.loss(out, objective.targets(yb), reduction="sum")
         sums.add(loss.item(), len(yb))
         objective.score(out.array, yb, sums)
+        if squared_error is not None:
+            squared_error += float(((out.array - yb) ** 2).sum())
         if matrix is not None:
             pairs = backend.to_host(objective.labels(yb)) * classes + backend.to_host(objective.predictions(out.array))
             matrix += np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
@@ -81,6 +86,8 @@ def evaluate(model, objective: Objective, data, split: str, device, batch_size=1
     sums = parallel.evaluation_sums(sums)
     result = sums.summary(split, objective.task)
     result[f"{split}_samples"] = sums.count
+    if squared_error is not None:
+        result[f"{split}_mse"] = squared_error / max(sums.count, 1)
     if matrix is not None:
         result["confusion_matrix"] = matrix.tolist()
         totals = matrix.sum(axis=1)
