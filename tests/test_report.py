@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from nettrain.report import PlainReport, TerminalReport, columns_for, make_report, plot_curves
+from nettrain.report import PlainReport, TerminalReport, columns_for, curves_figure, make_report, plot_curves
 
 RECORDS = [
     {"kind": "epoch", "epoch": 1, "step": 10, "train_loss": 0.9, "train_acc": 0.61, "val_loss": 0.7,
@@ -78,3 +78,41 @@ def test_plot_curves_without_epochs_writes_nothing(tmp_path):
     pytest.importorskip("matplotlib")
     assert plot_curves([RECORDS[-1]], tmp_path / "curves.png") is False
     assert not (tmp_path / "curves.png").exists()
+
+
+def _plotted(fig) -> dict:
+    """{axes title: {line label: (x, y)}} of a figure."""
+    return {ax.get_title(): {line.get_label(): (list(line.get_xdata()), list(line.get_ydata()))
+                             for line in ax.get_lines()} for ax in fig.axes}
+
+
+def test_curves_of_a_run_without_val_split_plot_test_with_integer_epochs_and_the_run_name():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    records = [{"kind": "epoch", "epoch": e, "train_loss": 1.0 / e, "train_acc": 0.5 + e / 20,
+                "test_loss": (1.2 / e if e % 2 == 0 else None), "test_acc": (0.4 + e / 20 if e % 2 == 0 else None)}
+               for e in range(1, 7)]
+    records = [{k: v for k, v in r.items() if v is not None} for r in records]  # eval_every 2
+    fig = curves_figure(records, "clusters-20261125-101510")
+    try:
+        plotted = _plotted(fig)
+        assert set(plotted["loss"]) == {"train", "test"} and set(plotted["acc"]) == {"train", "test"}
+        assert plotted["loss"]["test"] == ([2, 4, 6], [1.2 / 2, 1.2 / 4, 1.2 / 6])  # only the evaluated epochs
+        fig.canvas.draw()
+        ticks = [t for ax in fig.axes for t in ax.get_xticks() if 1 <= t <= 6]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+        assert fig._suptitle.get_text() == "clusters-20261125-101510"
+    finally:
+        plt.close(fig)
+
+
+def test_curves_of_a_run_with_val_split_plot_train_and_val():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    fig = curves_figure(RECORDS)
+    try:
+        assert set(_plotted(fig)["loss"]) == {"train", "val"}  # test is in the final record only
+    finally:
+        plt.close(fig)

@@ -209,32 +209,50 @@ class MetricsLog:
         return records
 
 
-def plot_curves(records: list[dict], path: Path) -> bool:
-    """Loss and accuracy (or MAE) per epoch as a PNG; False when matplotlib is missing."""
-    try:
-        import matplotlib
+def curves_figure(records: list[dict], title: str = ""):
+    """The figure of curves.png: loss and accuracy (or MAE) per epoch for
+    each split the epoch records hold (train, and val or, in a run without
+    a validation split, test), integer epochs on the x axis, ``title`` (the
+    run's name) above; None when there is no epoch record. Needs matplotlib."""
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
     epochs = [r for r in records if r.get("kind", "epoch") == "epoch"]
     if not epochs:
-        return False
-    x = [r["epoch"] for r in epochs]
+        return None
     score = next((t.score for t in TASKS.values() if any(t.score.key("train") in r for r in epochs)),
                  task_metrics("classification").score)
     fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(10, 4))
-    for split in ("train", "val"):
-        if any(LOSS.key(split) in r for r in epochs):
-            ax_loss.plot(x, [r.get(LOSS.key(split)) for r in epochs], marker="o", label=split)
-            ax_metric.plot(x, [r.get(score.key(split)) for r in epochs], marker="o", label=split)
+    for split in ("train", "val", "test"):
+        evaluated = [r for r in epochs if r.get(LOSS.key(split)) is not None]  # eval_every skips epochs
+        if evaluated:
+            x = [r["epoch"] for r in evaluated]
+            ax_loss.plot(x, [r[LOSS.key(split)] for r in evaluated], marker="o", label=split)
+            ax_metric.plot(x, [r.get(score.key(split)) for r in evaluated], marker="o", label=split)
     ax_loss.set(xlabel="epoch", ylabel=LOSS.label, title=LOSS.label)
     ax_metric.set(xlabel="epoch", ylabel=score.label, title=score.label)
     for ax in (ax_loss, ax_metric):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def plot_curves(records: list[dict], path: Path, title: str = "") -> bool:
+    """``curves_figure`` as a PNG at ``path``; False when matplotlib is missing or there is no epoch."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig = curves_figure(records, title)
+    if fig is None:
+        return False
     replace_atomic(path, lambda f: fig.savefig(f, format="png", dpi=100))
     plt.close(fig)
     return True

@@ -279,7 +279,7 @@ class Trainer:
             self.records.append(final)
             if writes:
                 log.append(final)
-                plot_curves(self.records, self.run.dir / "curves.png")
+                plot_curves(self.records, self.run.dir / "curves.png", title=self.run.dir.name)
         return final
 
     def _epoch_record(self) -> dict:
