@@ -102,6 +102,8 @@ CASES = [
     ("eval a missing checkpoint", lambda t: ["eval", "--checkpoint", t / "none.npz"], ["none.npz"]),
     ("eval an unknown split", lambda t: ["eval", "--checkpoint", _good_checkpoint(t), "--split", "dev"], ["--split", "dev"]),
     ("eval val without a val split", lambda t: ["eval", "--checkpoint", _good_checkpoint(t), "--split", "val"], ["val_split"]),
+    ("one_hot on a regression data set", lambda t: ["train", CONFIGS / "linear.yaml", "--set", "data.transforms=[one_hot]"],
+     ["linear.yaml: data.transforms: one_hot applies to classification"]),
     ("nesterov without momentum", lambda t: ["train", CLUSTERS, "--set", "optimizer.nesterov=true"], ["nesterov", "momentum"]),
 ]
 
@@ -127,6 +129,16 @@ def test_bad_input_exits_2_with_one_clear_message(argv, words, tmp_path, capsys,
     for word in words:
         assert word.lower() in message.lower(), (word, message)
     assert not runs.exists() or not any(runs.iterdir()), "a run folder was created"
+
+
+@pytest.mark.parametrize("option, given", [(["--epochs", "0"], "--epochs 0"), (["--name", "a/b"], "--name a/b"),
+                                           (["--set", "train.epochs=0"], "--set train.epochs=0")])
+def test_a_message_names_the_option_the_person_gave(option, given, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", str(CLUSTERS), "--runs-dir", str(tmp_path / "runs"), *option])
+    err = " ".join(capsys.readouterr().err.split())
+    assert exit_info.value.code == 2
+    assert f"clusters.yaml ({given}): " in err and err.count("--") == 1, err
 
 
 def test_cuda_without_a_gpu_is_a_clear_error(tmp_path, capsys):

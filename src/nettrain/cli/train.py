@@ -120,8 +120,9 @@ def _train(parallel, config, set_, device, resume, name, runs_dir, epochs, keep=
         overrides = list(set_ or [])
         for flag, key, value in (("--device", "device", device), ("--epochs", "train.epochs", epochs),
                                  ("--name", "name", name), ("--runs-dir", "output.runs_dir", runs_dir)):
-            if value is not None:
-                overrides.append(f"{key}={json.dumps(str(value)) if isinstance(value, (str, Path)) else value}")
+            if value is not None:  # messages name the option as given, not the --set it becomes
+                overrides.append((f"{key}={json.dumps(str(value)) if isinstance(value, (str, Path)) else value}",
+                                  f"{flag} {value}"))
         cfg = load_config(config, overrides)
     try:
         result = train(cfg, resume=resume, source=str(config), parallel=parallel)

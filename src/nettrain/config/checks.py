@@ -31,8 +31,8 @@ class Where:
 
     source: str
     path: tuple = ()
-    # (path, "a.b=value") for every --set override, so that a message about a
-    # key an override set names the override as well as the file.
+    # (path, "--set a.b=value" or "--epochs 3") for every override, so that a
+    # message about a key an override set names the option as well as the file.
     overrides: tuple = ()
     # {path: (line, column)} of the values in the file (yamlfile.value_marks); None for a mapping.
     marks: Any = None
@@ -52,7 +52,7 @@ class Where:
         for path, text in self.overrides:
             shorter = min(len(path), len(self.path))
             if self.path and path[:shorter] == self.path[:shorter]:
-                origin = f"{self.source} (--set {shorten(text, 80)})"
+                origin = f"{self.source} ({shorten(text, 86)})"
                 break
         where = f"{origin}: {self.dotted()}" if self.path else origin
         raise ConfigError(f"{where}: {problem}")

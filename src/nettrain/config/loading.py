@@ -105,13 +105,14 @@ def config_from_dict(d, source: str = "<dict>") -> Config:
 _OVERRIDE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*")
 
 
-def _parse_override(text: str, source: str) -> tuple[tuple, Any]:
-    """"optimizer.lr=0.05" -> (("optimizer", "lr"), 0.05); the value is read as YAML."""
+def _parse_override(text: str, source: str, given: str) -> tuple[tuple, Any]:
+    """"optimizer.lr=0.05" -> (("optimizer", "lr"), 0.05); the value is read as YAML.
+    ``given`` is the option as the person typed it, for messages."""
     dotted, sep, value = text.partition("=")
     dotted = dotted.strip()
     if not sep or not _OVERRIDE_KEY.fullmatch(dotted):
-        raise ConfigError(f"{source}: --set {_shown(text)}: expected KEY=VALUE with a dotted key, e.g. optimizer.lr=0.05")
-    parsed = load_text(value, f"{source}: --set {_shown(text)}: the value") if value.strip() else None
+        raise ConfigError(f"{source}: {given}: expected KEY=VALUE with a dotted key, e.g. optimizer.lr=0.05")
+    parsed = load_text(value, f"{source}: {given}: the value") if value.strip() else None
     return tuple(dotted.split(".")), parsed
 
 
@@ -120,31 +121,35 @@ def _shown(text: str) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _apply_override(raw: dict, path: tuple, value, text: str, source: str):
+def _apply_override(raw: dict, path: tuple, value, given: str, source: str):
     node = raw
     for depth, part in enumerate(path[:-1]):
         if node.get(part) is None:
             node[part] = {}
         elif not isinstance(node[part], dict):
             dotted = ".".join(path[: depth + 1])
-            raise ConfigError(f"{source}: --set {text}: {dotted} is {describe(node[part])}, not a section, "
+            raise ConfigError(f"{source}: {given}: {dotted} is {describe(node[part])}, not a section, "
                               f"so it has no key {path[depth + 1]!r}")
         node = node[part]
     node[path[-1]] = value
 
 
 def load_config(path, overrides=()) -> Config:
-    """Read a YAML config, apply ``--set`` overrides ("a.b=value"), validate; ConfigError on any mistake."""
+    """Read a YAML config, apply ``--set`` overrides ("a.b=value"), validate; ConfigError on any mistake.
+
+    An override may also be a pair ("train.epochs=0", "--epochs 0"): the
+    override and the option the person gave, which messages then name."""
     path = Path(path)
     source = str(path)
     raw, marks = read_yaml(path)
     if raw is None or not isinstance(raw, dict):
         return _from_mapping(raw, Where(source))  # fails: empty or not a mapping
     applied = []
-    for text in overrides:
-        dotted, value = _parse_override(text, source)
-        _apply_override(raw, dotted, value, text, source)
-        applied.append((dotted, text))
+    for override in overrides:
+        text, given = (override, f"--set {_shown(override)}") if isinstance(override, str) else override
+        dotted, value = _parse_override(text, source, given)
+        _apply_override(raw, dotted, value, given, source)
+        applied.append((dotted, given))
     return _from_mapping(raw, Where(source, overrides=tuple(applied), marks=marks))
 
 

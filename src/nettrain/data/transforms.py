@@ -180,7 +180,7 @@ class OneHot(Transform):
 
     def __init__(self, num_classes):
         if num_classes is None:
-            raise ConfigError("one_hot applies to classification data sets only (this one is a regression)")
+            raise ConfigError("data.transforms: one_hot applies to classification data sets only (this one is a regression)")
         self.num_classes = int(num_classes)
 
     def __call__(self, x, y):

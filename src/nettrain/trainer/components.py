@@ -53,7 +53,10 @@ def build(config, device=None, transform_state=None, source=None) -> Components:
     backend.manual_seed(config["seed"])
     data_cfg = dict(config["data"])
     augment_cfg = data_cfg.pop("augment", None) or []
-    bundle = build_data(data_cfg, seed=config["seed"], transform_state=transform_state)
+    try:
+        bundle = build_data(data_cfg, seed=config["seed"], transform_state=transform_state)
+    except ConfigError as err:  # a key that contradicts the data set (one_hot on a regression ...)
+        raise ConfigError(f"{source}: {err}") from None
     train_cfg = config["train"]
     limit_batches(bundle, config["data"]["batch_size"], train_cfg.get("limit_batches"),
                   train_cfg.get("overfit_batches"))
