@@ -141,6 +141,24 @@ def test_a_message_names_the_option_the_person_gave(option, given, tmp_path, cap
     assert f"clusters.yaml ({given}): " in err and err.count("--") == 1, err
 
 
+@pytest.mark.parametrize("command", ["train", "eval", "gradcheck"])
+def test_every_command_takes_device_by_one_rule(command, tmp_path, capsys):
+    """--device gpu: the same message and exit 2 from every command that has
+    the option (PyTorch has no device named gpu); nothing written."""
+    argv = {"train": ["train", str(CLUSTERS), "--runs-dir", str(tmp_path / "runs")],
+            "eval": ["eval", "--checkpoint", str(_good_checkpoint(tmp_path))],
+            "gradcheck": ["gradcheck", "--only", "nn.Linear"]}[command]
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--device", "gpu"])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2 and out == ""
+    assert " ".join(err.split()) == "error: --device gpu: not a device; expected cpu, cuda or cuda:N (N: a GPU index)"
+    assert not (tmp_path / "runs").exists()
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        nettrain.device("gpu")
+
+
 def test_cuda_without_a_gpu_is_a_clear_error(tmp_path, capsys):
     if nettrain.cuda_is_available():
         pytest.skip("a GPU is present")

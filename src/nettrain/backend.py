@@ -142,8 +142,6 @@ class Device:
         if not isinstance(spec, str):
             raise TypeError(f"device must be a string like 'cpu', 'cuda' or 'cuda:0', got {spec!r}")
         text = spec.strip().lower()
-        if text == "gpu":
-            text = "cuda"
         kind, _, number = text.partition(":")
         if kind not in ("cpu", "cuda") or (number and not number.isdigit()):
             raise ValueError(f"unknown device {spec!r}; expected 'cpu', 'cuda' or 'cuda:N'")

@@ -1,4 +1,4 @@
-"""What every command module shares: the app and the consoles."""
+"""What every command module shares: the app, the consoles, the --device rule."""
 from __future__ import annotations
 
 import typer
@@ -17,3 +17,27 @@ console = Console(soft_wrap=True)
 console_err = Console(stderr=True, soft_wrap=True)
 
 SET_HELP = "Override a config key, e.g. --set optimizer.lr=0.05 (repeatable; values are YAML)."
+
+DEVICE_HELP = "cpu, cuda or cuda:N"
+
+
+def checked_device(value: str | None) -> str | None:
+    """A --device value, by one rule for every command: a device as PyTorch
+    spells it (cpu, cuda, cuda:N; "gpu" is no device name there, nor here),
+    and, for a GPU, CuPy installed. Returns its canonical spelling (what a
+    config's ``device`` key takes); UsageError otherwise."""
+    from .. import backend
+    from ..errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        device = backend.Device(value)
+    except (ValueError, TypeError):
+        raise UsageError(f"--device {value}: not a device; expected cpu, cuda or cuda:N (N: a GPU index)") from None
+    if device.type == "cuda":
+        try:
+            backend.cupy_module()
+        except RuntimeError as err:
+            raise UsageError(f"--device {value}: {err}") from None
+    return str(device)

@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import app, console
+from .common import DEVICE_HELP, app, checked_device, console
 from .tables import Column, print_table
 
 
@@ -17,7 +17,7 @@ def gradcheck_command(
         None, "--only", help="Run only cases whose name contains this text (repeatable)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed for the random inputs."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
+    device: str = typer.Option("cpu", "--device", help=DEVICE_HELP + "."),
     list_cases: bool = typer.Option(False, "--list", help="List the case names and exit."),
 ):
     """Check every op's backward against central finite differences in float64.
@@ -31,15 +31,9 @@ def gradcheck_command(
 
         nettrain gradcheck --only conv2d --only pool --seed 3
     """
-    from .. import backend
     from ..gradcheck import load_all_cases, run_case
 
-    try:
-        backend.Device(device)
-        if backend.Device(device).type == "cuda":
-            backend.cupy_module()
-    except (ValueError, RuntimeError) as err:
-        raise UsageError(f"--device: {err}") from None
+    device = checked_device(device)
     cases = load_all_cases()
     selected = [c for name, c in cases.items() if not only or any(o.lower() in name.lower() for o in only)]
     if not selected:

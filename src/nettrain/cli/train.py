@@ -11,7 +11,7 @@ import typer
 
 from ..errors import CheckpointError, UsageError
 from .completion import complete_checkpoint, complete_config
-from .common import SET_HELP, app, console, console_err
+from .common import DEVICE_HELP, SET_HELP, app, checked_device, console, console_err
 from .tables import Column, fit, print_table
 
 
@@ -24,7 +24,7 @@ def train_command(
         None, "--set", metavar="KEY=VALUE",
         help=SET_HELP,
     ),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or cuda:N (overrides the config)."),
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP + " (overrides the config)."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue a run from its checkpoint.",
                                           autocompletion=complete_checkpoint),
     name: Optional[str] = typer.Option(None, "--name", help="Run name (folder runs/<name>-<timestamp>)."),
@@ -117,6 +117,7 @@ def _train(parallel, config, set_, device, resume, name, runs_dir, epochs, keep=
     from ..trainer import Stopped, train
 
     with parallel.agreement():  # a mistake in the config: one message and exit 2 on every rank
+        device = checked_device(device)
         overrides = list(set_ or [])
         for flag, key, value in (("--device", "device", device), ("--epochs", "train.epochs", epochs),
                                  ("--name", "name", name), ("--runs-dir", "output.runs_dir", runs_dir)):
@@ -172,7 +173,7 @@ def eval_command(
                                           "that does not carry one (weights from PyTorch).",
                                           autocompletion=complete_config),
     split: str = typer.Option("test", "--split", help="test, val or train."),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or cuda:N."),
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP + "."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object and nothing else on stdout."),
     show: Optional[int] = typer.Option(None, "--show", min=1, max=100, metavar="N",
                                        help="Draw the N most confident mistakes (needs matplotlib)."),
@@ -193,6 +194,7 @@ def eval_command(
     from ..trainer import Objective, build, evaluate
     from .export import saved_weights
 
+    device = checked_device(device)
     if split not in ("test", "val", "train"):
         raise UsageError(f"--split: {split!r} is not a split; use test, val or train")
     if show is not None:
