@@ -196,3 +196,15 @@ def test_bundle_loaders_use_config_batch_size_and_shuffle_train_only():
     assert xb.shape == (7, 2) and yb.shape == (7,)
     with pytest.raises(ConfigError, match="val_split"):
         build("clusters").loader("val")
+
+
+def test_noise_is_what_the_readme_says_a_multiplier_of_u01_or_of_the_cloud_stds():
+    x, y = make_synthetic("linear", train_size=5000, noise=2.0, seed=0)["train"]
+    residual = (y - x).ravel()  # y = x + noise * U(0, 1)
+    assert residual.min() >= 0 and residual.max() <= 2.0 and abs(residual.mean() - 1.0) < 0.05
+    assert np.array_equal(make_synthetic("linear", train_size=50, noise=0.0, seed=0)["train"][1],
+                          make_synthetic("linear", train_size=50, noise=0.0, seed=0)["train"][0])
+    for noise in (1.0, 2.0):  # class 0 at (+4, +4), class 1 at (-4, -4), std 2 each, times noise
+        x, y = make_synthetic("clusters", train_size=8000, noise=noise, seed=0)["train"]
+        spread = x - np.where(y[:, None] == 0, 4.0, -4.0)
+        assert abs(spread.std() - 2.0 * noise) < 0.05 * noise

@@ -342,7 +342,9 @@ def make_synthetic(
     name: str,
     train_size: Annotated[int, Nullable(Integer(ge=1)), "training examples to draw (null: the data set's default)"] = None,
     test_size: Annotated[int, Nullable(Integer(ge=1)), "test examples to draw (null: the data set's default)"] = None,
-    noise: Annotated[float, Nullable(Number(ge=0)), "standard deviation of the added noise (null: the data set's default)"] = None,
+    noise: Annotated[float, Nullable(Number(ge=0)),
+                     "linear/cubic: the multiplier of the added U(0,1) noise; clusters: a multiplier on the "
+                     "clouds' standard deviations (null: the data set's default)"] = None,
     seed: int = 0,
 ) -> dict:
     """{"train": (x, y), "test": (x, y)} for a synthetic data set.
