@@ -1,5 +1,8 @@
-"""build_data on the synthetic sets: the tutorials' data, transforms, val_split, saved statistics."""
+"""build_data on the synthetic sets: the tutorials' data, transforms, val_split, saved statistics;
+a bad argument from Python is a TypeError or ValueError naming it, and through a config a ConfigError
+naming the key (the schema's own checks are in test_config.py)."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -9,7 +12,7 @@ from nettrain.errors import ConfigError, DataError, UsageError
 
 
 def build(dataset, seed=0, **options):
-    return build_data({"dataset": dataset, **options}, seed=seed)
+    return build_data(dataset, seed=seed, **options)
 
 
 # --------------------------------------------------------------------------- the synthetic sets
@@ -97,9 +100,10 @@ def test_val_split_is_seeded():
     assert not np.array_equal(val_a[1], val_c[1])
 
 
-@pytest.mark.parametrize("bad", [1000, 1.0, -3, "10%", True, 1.5])
-def test_bad_val_split_names_the_key(bad):
-    with pytest.raises(ConfigError, match="data.val_split"):
+@pytest.mark.parametrize("bad, error", [(1000, ValueError), (1.0, ValueError), (-3, ValueError),
+                                        ("10%", TypeError), (True, TypeError), (1.5, ValueError)])
+def test_bad_val_split_names_the_argument(bad, error):
+    with pytest.raises(error, match="val_split"):
         build("clusters", val_split=bad)
 
 
@@ -124,9 +128,9 @@ def test_minmax_maps_the_training_range_to_zero_one():
 
 
 def test_saved_transform_state_is_reused_instead_of_recomputed():
-    first = build_data({"dataset": "linear", "transforms": ["zscore"]}, seed=0)
+    first = build_data("linear", transforms=["zscore"], seed=0)
     # Another seed draws other data; with the saved state the same numbers are applied.
-    reused = build_data({"dataset": "linear", "transforms": ["zscore"]}, seed=1, transform_state=first.transform_state)
+    reused = build_data("linear", transforms=["zscore"], seed=1, transform_state=first.transform_state)
     raw = make_synthetic("linear", seed=1)["train"][0]
     stats = first.transform_state["transforms"][0]
     np.testing.assert_allclose(reused.train[0], (raw - stats["mean"][0]) / stats["std"][0], rtol=1e-5)
@@ -136,7 +140,7 @@ def test_saved_transform_state_is_reused_instead_of_recomputed():
 def test_transform_state_for_other_transforms_is_refused():
     state = build("linear", transforms=["zscore"]).transform_state
     with pytest.raises(DataError, match="minmax"):
-        build_data({"dataset": "linear", "transforms": ["minmax"]}, seed=0, transform_state=state)
+        build_data("linear", transforms=["minmax"], seed=0, transform_state=state)
 
 
 def test_normalize_with_given_numbers_and_flatten_and_one_hot():
@@ -149,41 +153,49 @@ def test_normalize_with_given_numbers_and_flatten_and_one_hot():
     assert bundle.output_size == 2 and bundle.num_classes == 2
 
 
-@pytest.mark.parametrize("transforms, message", [
-    (["normalize"], "mean and std"),
-    (["one_hot"], "classification"),
-    (["sharpen"], "unknown transform 'sharpen'"),
-    ([{"zscore": {"eps": 1}}], "takes no option"),
-    ("zscore", "must be a list"),
+@pytest.mark.parametrize("transforms, error, message", [
+    (["normalize"], ValueError, "mean and std"),
+    (["one_hot"], ValueError, "classification"),
+    (["sharpen"], ValueError, "unknown transform 'sharpen'"),
+    ([{"zscore": {"eps": 1}}], TypeError, "zscore got unexpected option"),
+    ("zscore", TypeError, "transforms must be a list"),
 ])
-def test_bad_transforms_are_config_errors(transforms, message):
-    with pytest.raises(ConfigError, match=message):
+def test_bad_transforms_from_python_are_plain_errors(transforms, error, message):
+    with pytest.raises(error, match=message):
         build("linear", transforms=transforms)
 
 
-# --------------------------------------------------------------------------- config checks and loaders
-
-
-@pytest.mark.parametrize("cfg, message", [
-    ({"dataset": "cifar10"}, "expected one of mnist, fashion-mnist, linear"),
-    ({"dataset": "linear", "batchsize": 3}, "unknown key"),
-    ({"dataset": "linear", "batch_size": 0}, "data.batch_size"),
-    ({"dataset": "linear", "download": "yes"}, "data.download"),
-])
-def test_bad_config_values_name_the_key(cfg, message):
-    with pytest.raises(UsageError, match=message):
-        build_data(cfg, seed=0)
-
-
-@pytest.mark.parametrize("cfg, error, message", [
+@pytest.mark.parametrize("arguments, error, message", [
+    ({"dataset": "cifar10"}, ValueError, "unknown data set 'cifar10'; expected one of mnist, fashion-mnist, linear"),
+    ({"dataset": "linear", "batchsize": 3}, TypeError, "unexpected keyword argument 'batchsize'"),
+    ({"dataset": "linear", "batch_size": 0}, ValueError, "batch_size should be a positive integer value"),
+    ({"dataset": "linear", "batch_size": "8"}, TypeError, "batch_size must be an integer, got '8'"),
     ({"dataset": "linear", "train_size": 2.5}, ValueError, "train_size must be an integer >= 1, got 2.5"),
     ({"dataset": "linear", "noise": -1}, ValueError, "noise must be a number >= 0, got -1"),
+    ({"dataset": "mnist", "noise": 0.1, "probe": True}, ValueError, "noise: applies to the synthetic data sets only"),
+    ({"dataset": "mnist", "train_size": 60001, "probe": True}, ValueError, "train_size: for mnist must be an integer in 1..60000"),
 ])
-def test_python_api_misuse_is_a_plain_value_error(cfg, error, message):
+def test_python_api_misuse_is_a_plain_error_naming_the_argument(arguments, error, message):
     # The config checks these with the key's path (tests/test_config.py); from
-    # Python they are PyTorch-style ValueErrors.
-    with pytest.raises(error, match=message):
-        build_data(cfg, seed=0)
+    # Python they are PyTorch-style TypeErrors and ValueErrors.
+    with pytest.raises(error, match=re.escape(message)):
+        build_data(**arguments, seed=0)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"val_split": 1000}, "configs/x.yaml: data.val_split: 1000 gives 1000 validation samples out of 1000"),
+    ({"transforms": ["normalize"]}, "configs/x.yaml: data.transforms: normalize needs mean and std"),
+    ({"dataset": "linear", "transforms": ["one_hot"]}, "configs/x.yaml: data.transforms: one_hot applies to "
+                                                        "classification data sets only"),
+])
+def test_what_only_the_data_shows_wrong_in_a_config_is_a_config_error_naming_the_key(data, message):
+    from nettrain.trainer import data_from_config
+
+    config = {"data": {"dataset": "clusters", **data}, "model": {"name": "mlp"}, "optimizer": {"name": "sgd"},
+              "train": {"epochs": 1}}
+    with pytest.raises(ConfigError) as info:
+        data_from_config(config, source="configs/x.yaml")
+    assert str(info.value).startswith(message)
 
 
 def test_bundle_loaders_use_config_batch_size_and_shuffle_train_only():
@@ -194,8 +206,9 @@ def test_bundle_loaders_use_config_batch_size_and_shuffle_train_only():
     assert not val.shuffle and len(val) == 2
     xb, yb = next(iter(bundle.loader("test", batch_size=7)))
     assert xb.shape == (7, 2) and yb.shape == (7,)
-    with pytest.raises(ConfigError, match="val_split"):
+    with pytest.raises(ValueError, match="val_split") as info:  # from eval --split val: exit 2
         build("clusters").loader("val")
+    assert isinstance(info.value, UsageError)
 
 
 def test_noise_is_what_the_readme_says_a_multiplier_of_u01_or_of_the_cloud_stds():

@@ -77,7 +77,7 @@ def test_a_named_root_is_the_only_place_looked_in(isolated_roots, monkeypatch):
     named = isolated_roots / "typo"
     assert datasets.find_dataset("mnist", named) is None
     with pytest.raises(DataError) as err:
-        build_data({"dataset": "mnist", "root": str(named), "download": False}, seed=0)
+        build_data("mnist", root=str(named), download=False, seed=0)
     message = str(err.value)
     assert f"not found in {named / 'mnist'}/ (data.root" in message
     assert str(isolated_roots / "env") not in message and "xdg-cache" not in message
@@ -131,7 +131,7 @@ def test_a_mistyped_nettrain_data_is_named_and_never_created(isolated_roots, mon
     monkeypatch.setitem(download.MIRRORS, "mnist", [unreachable_mirror])
     monkeypatch.setenv("NETTRAIN_DATA", str(isolated_roots / "no-such-folder"))
     with pytest.raises(DataError) as err:
-        build_data({"dataset": "mnist"}, seed=0)
+        build_data("mnist", seed=0)
     assert f"(NETTRAIN_DATA; {isolated_roots / 'no-such-folder'} does not exist)" in str(err.value)
     # The download was tried in the user cache (NETTRAIN_DATA does not exist) and left no folder behind.
     assert _leftovers(isolated_roots) == []
@@ -142,7 +142,7 @@ def test_a_corrupt_local_file_is_reported_not_skipped(isolated_roots):
     files[datasets.TRAIN_IMAGES] = files[datasets.TRAIN_IMAGES][:200]
     folder = write_files(isolated_roots / "root" / "mnist", files)
     with pytest.raises(DataError, match="truncated") as err:
-        build_data({"dataset": "mnist", "root": str(isolated_roots / "root")}, seed=0)
+        build_data("mnist", root=str(isolated_roots / "root"), seed=0)
     assert str(folder / datasets.TRAIN_IMAGES) in str(err.value)
 
 
@@ -150,7 +150,7 @@ def test_recompressed_local_files_are_accepted(isolated_roots):
     # Local files are checked by structure, not by the mirrors' .gz MD5.
     files = {name: gzip.compress(gzip.decompress(c), compresslevel=1) for name, c in make_fake_files().items()}
     write_files(isolated_roots / "root" / "mnist", files)
-    bundle = build_data({"dataset": "mnist", "root": str(isolated_roots / "root"), "download": False}, seed=0)
+    bundle = build_data("mnist", root=str(isolated_roots / "root"), download=False, seed=0)
     assert bundle.train[0].shape == (N_TRAIN, 1, 28, 28)
 
 
@@ -213,7 +213,7 @@ def test_download_succeeds_with_progress_and_verified_files(server, isolated_roo
     base, files, md5s = server
     monkeypatch.setitem(download.MIRRORS, "mnist", [f"{base}/good/"])
     monkeypatch.setitem(download.PUBLISHED_MD5, "mnist", md5s)
-    bundle = build_data({"dataset": "mnist", "root": str(isolated_roots / "root")}, seed=0)
+    bundle = build_data("mnist", root=str(isolated_roots / "root"), seed=0)
 
     folder = isolated_roots / "root" / "mnist"
     assert _leftovers(folder) == sorted(FILES)
@@ -266,7 +266,7 @@ def test_offline_download_error_says_where_it_looked_and_how_to_fix(isolated_roo
     (isolated_roots / "env").mkdir()
     monkeypatch.setenv("NETTRAIN_DATA", str(isolated_roots / "env"))
     with pytest.raises(DataError) as err:
-        build_data({"dataset": "fashion-mnist"}, seed=0)
+        build_data("fashion-mnist", seed=0)
     message = str(err.value)
     assert str(isolated_roots / "env" / "fashion-mnist") in message
     assert "Download failed: could not download" in message
@@ -280,7 +280,7 @@ def test_offline_download_error_says_where_it_looked_and_how_to_fix(isolated_roo
 def test_a_failed_download_into_a_named_root_leaves_no_folder(isolated_roots, monkeypatch, unreachable_mirror):
     monkeypatch.setitem(download.MIRRORS, "fashion-mnist", [unreachable_mirror])
     with pytest.raises(DataError, match="a named root is the only place"):
-        build_data({"dataset": "fashion-mnist", "root": str(isolated_roots / "new" / "root")}, seed=0)
+        build_data("fashion-mnist", root=str(isolated_roots / "new" / "root"), seed=0)
     assert not (isolated_roots / "new").exists()
     assert not (isolated_roots / "xdg-cache").exists()
 

@@ -30,7 +30,7 @@ def test_fashion_mnist_is_balanced(real_data_root):
 
 
 def test_build_data_gives_normalized_nchw_batches(real_data_root):
-    bundle = build_data({"dataset": "mnist", "val_split": 5000, "transforms": ["normalize"], "batch_size": 64}, seed=0)
+    bundle = build_data("mnist", val_split=5000, transforms=["normalize"], batch_size=64, seed=0)
     assert bundle.input_shape == (1, 28, 28) and bundle.output_size == 10
     assert bundle.train[0].shape == (55000, 1, 28, 28) and bundle.val[0].shape == (5000, 1, 28, 28)
     # The default MNIST normalisation (0.1307, 0.3081) leaves the training pixels near mean 0, std 1.
@@ -43,7 +43,7 @@ def test_build_data_gives_normalized_nchw_batches(real_data_root):
 
 
 def test_flatten_and_train_size_prefix(real_data_root):
-    bundle = build_data({"dataset": "fashion-mnist", "transforms": ["flatten"], "train_size": 1000, "test_size": 200}, seed=0)
+    bundle = build_data("fashion-mnist", transforms=["flatten"], train_size=1000, test_size=200, seed=0)
     assert bundle.train[0].shape == (1000, 784) and bundle.test[0].shape == (200, 784)
     assert bundle.input_shape == (784,)
     assert 0.0 <= bundle.train[0].min() and bundle.train[0].max() <= 1.0

@@ -22,3 +22,17 @@ class DataError(UsageError):
 
 class CheckpointError(UsageError):
     """A checkpoint file is missing, corrupt, or for another run."""
+
+
+class ArgumentError(UsageError, ValueError):
+    """A bad value given to a Python function that a config section also
+    feeds (``nettrain.data.build_data``): a ValueError for a Python caller, as
+    PyTorch raises, naming the argument; the config path re-raises it as a
+    ConfigError naming the key (``data.<argument>``). Checks that only need
+    one value live in the config schema; these are the ones that need the
+    data (a validation split larger than the data set, one_hot on a
+    regression set)."""
+
+    def __init__(self, argument: str, problem: str):
+        super().__init__(f"{argument}: {problem}")
+        self.argument, self.problem = argument, problem

@@ -27,13 +27,13 @@ def checked_config(config: Path, overrides) -> tuple:
     the checks that need the data set's shapes (loss and model against the
     data), on stand-in data: nothing is read, downloaded or written."""
     from ..config import load_config
-    from ..data import build_data
     from ..errors import ConfigError
-    from ..trainer import model_arguments
+    from ..trainer import data_from_config, model_arguments
 
-    settings = load_config(config, list(overrides or [])).to_dict()
-    bundle = build_data(settings["data"], seed=settings["seed"], probe=True)
-    model_arguments(settings, bundle, source=str(config))
+    cfg = load_config(config, list(overrides or []))
+    settings = cfg.to_dict()
+    bundle = data_from_config(cfg, probe=True, source=str(config))
+    model_arguments(cfg, bundle, source=str(config))
     init_from = settings["model"].get("init_from")
     if init_from and not Path(init_from).is_file():
         raise ConfigError(f"{config}: model.init_from: {init_from} is not a file; give the path of a "

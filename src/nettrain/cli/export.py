@@ -103,13 +103,12 @@ def saved_weights(path: Path, config_path: Optional[Path] = None) -> SavedWeight
 def trained_model(path: Path, config_path: Optional[Path] = None) -> TrainedModel:
     """The model of a checkpoint or safetensors file (see ``saved_weights``),
     in eval mode, built without reading the data set."""
-    from ..data import build_data
     from ..models import build_model
-    from ..trainer import model_arguments
+    from ..trainer import data_from_config, model_arguments
 
     saved = saved_weights(path, config_path)
     config = saved.config
-    bundle = build_data(config["data"], seed=config["seed"], transform_state=saved.transform_state, probe=True)
+    bundle = data_from_config(config, transform_state=saved.transform_state, probe=True, source=saved.source)
     if saved.transform_state is None and any(t["name"] in ("zscore", "minmax")
                                              for t in bundle.transform_state["transforms"]):
         raise UsageError(f"{path}: the config's zscore/minmax statistics come from the training data, which "

@@ -76,7 +76,8 @@ def predict_command(
     """
     import numpy as np
 
-    from ..data import IMAGE_DATASETS, build_data
+    from ..data import IMAGE_DATASETS
+    from ..trainer import data_from_config
     from .export import trained_model
 
     images, index = list(images or []), list(index or [])
@@ -98,8 +99,7 @@ def predict_command(
         x, _ = _pipeline(trained)(raw, np.zeros(len(raw), np.int64))
         rows += [({"image": str(path)}, x[i], None) for i, path in enumerate(images)]
     if index:
-        data = trained.config["data"]
-        bundle = build_data(data, seed=trained.config["seed"], transform_state=trained.transform_state)
+        bundle = data_from_config(trained.config, transform_state=trained.transform_state, source=str(checkpoint))
         test_x, test_y = bundle.test
         for n in index:
             if not 0 <= n < len(test_y):

@@ -1,9 +1,12 @@
-"""nettrain's data layer: a config's ``data:`` section in, batches out.
+"""nettrain's data layer: a data set's name and options in, batches out.
 
-    bundle = build_data({"dataset": "mnist", "batch_size": 64, "val_split": 5000,
-                         "transforms": ["normalize"]}, seed=0)
+    bundle = build_data("mnist", batch_size=64, val_split=5000, transforms=["normalize"], seed=0)
     for xb, yb in bundle.loader("train", device="cpu"):
         ...
+
+A config's ``data:`` section is validated by the config schema and passed
+in as these arguments (``nettrain.trainer.data_from_config``); from Python,
+a bad argument is a TypeError or ValueError naming it, as in PyTorch.
 
 The pieces, bottom up: ``idx`` (IDX files), ``download`` (verified, atomic
 downloads), ``datasets`` (MNIST, Fashion-MNIST, where their files are found;
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ArgumentError
 from .datasets import (DATASET_NAMES, IMAGE_DATASETS, SYNTHETIC_DATASETS, FashionMNIST, MNIST,
                        candidate_roots, ensure_dataset, find_dataset, load_split, make_synthetic,
                        synthetic_classes)
@@ -26,10 +29,6 @@ from .idx import read_idx, read_idx_pair, write_idx
 from .loader import DataLoader, epoch_permutation
 from .transforms import Pipeline, split_validation, to_float_images
 
-# The keys of a config's data: section that build_data understands.
-# "augment" belongs to the section but not to the bundle: the trainer applies it to training batches.
-DATA_KEYS = ("dataset", "root", "download", "batch_size", "val_split", "transforms",
-             "train_size", "test_size", "noise", "augment")
 DEFAULT_BATCH_SIZE = 64
 
 
@@ -53,10 +52,11 @@ class DataBundle:
 
     def split(self, name: str):
         if name not in ("train", "val", "test"):
-            raise ConfigError(f"unknown split {name!r}; expected 'train', 'val' or 'test'")
+            raise ArgumentError("split", f"unknown split {name!r}; expected 'train', 'val' or 'test'")
         data = getattr(self, name)
         if data is None:
-            raise ConfigError("there is no validation split; set data.val_split to a count or a fraction")
+            raise ArgumentError("val_split", "there is no validation split; set data.val_split to a count or "
+                                             "a fraction")
         return data
 
     def loader(self, split: str = "train", batch_size: int | None = None, shuffle: bool | None = None,
@@ -79,29 +79,33 @@ class DataBundle:
         )
 
 
-def _raw_splits(name: str, cfg: dict, seed: int, probe: bool = False):
+def _raw_splits(name: str, options: dict, root, download: bool, seed: int, probe: bool = False):
     """{"train": (x, y), "test": (x, y)} before transforms, plus where they came from."""
     if name in SYNTHETIC_DATASETS:
-        splits = make_synthetic(name, cfg.get("train_size"), cfg.get("test_size"), cfg.get("noise"), seed)
+        splits = make_synthetic(name, options["train_size"], options["test_size"], options["noise"], seed)
         return splits, f"synthetic, seed {seed}"  # shown as "clusters (synthetic, seed 0)"
-    if cfg.get("noise") is not None:
-        raise ConfigError(f"data.noise applies to the synthetic data sets only, not {name}")
+    if options["noise"] is not None:
+        raise ArgumentError("noise", f"applies to the synthetic data sets only, not {name}")
     if probe:
-        return _probe_images(name, cfg), "stand-in images (no files read)"
+        return _probe_images(name, options), "stand-in images (no files read)"
     splits, folder = {}, None
     for split, size_key in (("train", "train_size"), ("test", "test_size")):
-        images, labels, folder = load_split(name, split, cfg.get("root"), cfg.get("download", True))
-        limit = cfg.get(size_key)
-        if limit is not None:
-            # A prefix of the split: a quick run on part of the data.
-            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= len(labels):
-                raise ConfigError(f"data.{size_key} for {name} must be an integer in 1..{len(labels)}, got {limit!r}")
+        images, labels, folder = load_split(name, split, root, download)
+        limit = _split_limit(options, size_key, name, len(labels))
+        if limit is not None:  # a prefix of the split: a quick run on part of the data
             images, labels = images[:limit], labels[:limit]
         splits[split] = (to_float_images(images), labels)
     return splits, str(folder)
 
 
-def _probe_images(name: str, cfg: dict) -> dict:
+def _split_limit(options: dict, size_key: str, name: str, size: int):
+    limit = options[size_key]
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= size):
+        raise ArgumentError(size_key, f"for {name} must be an integer in 1..{size}, got {limit!r}")
+    return limit
+
+
+def _probe_images(name: str, options: dict) -> dict:
     """A few random images of the data set's shape and its labels: what a
     probe transforms instead of the real files. The size limits are checked
     against the real split sizes, as loading would."""
@@ -109,19 +113,28 @@ def _probe_images(name: str, cfg: dict) -> dict:
     rng = np.random.default_rng(0)
     splits = {}
     for split, size_key in (("train", "train_size"), ("test", "test_size")):
-        size = info.split_sizes[split]
-        limit = cfg.get(size_key)
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= size):
-            raise ConfigError(f"data.{size_key} for {name} must be an integer in 1..{size}, got {limit!r}")
+        _split_limit(options, size_key, name, info.split_sizes[split])
         count = 2 * len(info.classes)
         images = rng.integers(0, 256, (count, *info.image_shape), dtype=np.uint8)
         splits[split] = (to_float_images(images), np.arange(count, dtype=np.int64) % len(info.classes))
     return splits
 
 
-def build_data(cfg_data: dict, seed: int = 0, transform_state: dict | None = None,
+def build_data(dataset: str, *, batch_size: int = DEFAULT_BATCH_SIZE, val_split=0, transforms=(),
+               root=None, download: bool = True, train_size: int | None = None, test_size: int | None = None,
+               noise: float | None = None, seed: int = 0, transform_state: dict | None = None,
                probe: bool = False) -> DataBundle:
-    """Turn a config's ``data:`` section into a DataBundle.
+    """A data set's splits, transformed, as a DataBundle.
+
+    The arguments are the keys of a config's ``data:`` section (the README's
+    reference says what each means): ``val_split`` a count or a fraction of
+    the training set (0: none); ``transforms`` a list of names or one-key
+    mappings (``{"normalize": {"mean": 0.5, "std": 0.5}}``); ``root`` the only
+    folder to look in; ``train_size``/``test_size`` the number of examples
+    (synthetic sets) or a prefix of each split (image sets); ``noise`` the
+    synthetic sets' noise. A bad argument is a TypeError or ValueError
+    naming it (``nettrain.errors.ArgumentError`` where only the data shows
+    it is wrong).
 
     ``transform_state`` (a bundle's ``transform_state``, e.g. from a
     checkpoint) reuses saved statistics instead of computing them again.
@@ -131,28 +144,21 @@ def build_data(cfg_data: dict, seed: int = 0, transform_state: dict | None = Non
     validation split is not carved out of the stand-ins. For checking a
     config and sizing a model without the data.
     """
-    if not isinstance(cfg_data, dict):
-        raise ConfigError(f"data: must be a mapping, got {cfg_data!r}")
-    unknown = sorted(set(cfg_data) - set(DATA_KEYS))
-    if unknown:
-        raise ConfigError(f"data: unknown key(s) {', '.join(unknown)}; expected some of {', '.join(DATA_KEYS)}")
-    cfg = {k: v for k, v in cfg_data.items() if v is not None}
-    name = cfg.get("dataset")
-    if name not in DATASET_NAMES:
-        raise ConfigError(f"data.dataset: unknown data set {name!r}; expected one of {', '.join(DATASET_NAMES)}")
-    if not isinstance(cfg.get("download", True), bool):
-        raise ConfigError(f"data.download must be true or false, got {cfg['download']!r}")
-    batch_size = cfg.get("batch_size", DEFAULT_BATCH_SIZE)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"data.batch_size must be an integer >= 1, got {batch_size!r}")
-
-    splits, source = _raw_splits(name, cfg, seed, probe)
+    if dataset not in DATASET_NAMES:
+        raise ValueError(f"unknown data set {dataset!r}; expected one of {', '.join(DATASET_NAMES)}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+        raise TypeError(f"batch_size must be an integer, got {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+    name = dataset
+    options = {"train_size": train_size, "test_size": test_size, "noise": noise}
+    splits, source = _raw_splits(name, options, root, download, seed, probe)
     if probe and name in IMAGE_DATASETS:
-        real = cfg.get("train_size") or IMAGE_DATASETS[name].split_sizes["train"]
-        split_validation(np.arange(real), np.arange(real), cfg.get("val_split"), seed)  # its checks only
+        real = train_size or IMAGE_DATASETS[name].split_sizes["train"]
+        split_validation(np.arange(real), np.arange(real), val_split, seed)  # its checks only
         train, val = splits["train"], None
     else:
-        train, val = split_validation(*splits["train"], cfg.get("val_split"), seed)
+        train, val = split_validation(*splits["train"], val_split, seed)
 
     if name in IMAGE_DATASETS:
         info = IMAGE_DATASETS[name]
@@ -162,7 +168,7 @@ def build_data(cfg_data: dict, seed: int = 0, transform_state: dict | None = Non
         classes = synthetic_classes(name) if task == "classification" else None
         num_classes, default_normalize = (len(classes) if classes else None), None
 
-    pipeline = Pipeline.from_config(cfg.get("transforms"), default_normalize, num_classes)
+    pipeline = Pipeline.from_config(transforms, default_normalize, num_classes)
     if transform_state is not None:
         pipeline.load_state(transform_state)
         train = pipeline(*train)
@@ -181,7 +187,7 @@ def build_data(cfg_data: dict, seed: int = 0, transform_state: dict | None = Non
 
 
 __all__ = [
-    "DATA_KEYS", "DATASET_NAMES", "DataBundle", "DataLoader", "FashionMNIST", "IMAGE_DATASETS", "MNIST",
+    "DATASET_NAMES", "DataBundle", "DataLoader", "FashionMNIST", "IMAGE_DATASETS", "MNIST",
     "SYNTHETIC_DATASETS", "build_data", "candidate_roots", "ensure_dataset", "epoch_permutation",
     "find_dataset", "load_split", "make_synthetic", "read_idx", "read_idx_pair", "split_validation",
     "to_float_images", "write_idx",

@@ -22,7 +22,7 @@ from typing import Annotated
 import numpy as np
 
 from ..config.checks import Number
-from ..errors import ConfigError, DataError
+from ..errors import ArgumentError, DataError
 from ..registry import entries, register
 
 
@@ -59,7 +59,7 @@ def _as_floats(values, where: str):
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
     ):
         return [float(v) for v in values]
-    raise ConfigError(f"{where} must be a number or a list of numbers, got {values!r}")
+    raise TypeError(f"{where} must be a number or a list of numbers, got {values!r}")
 
 
 class Transform:
@@ -180,7 +180,7 @@ class OneHot(Transform):
 
     def __init__(self, num_classes):
         if num_classes is None:
-            raise ConfigError("data.transforms: one_hot applies to classification data sets only (this one is a regression)")
+            raise ArgumentError("transforms", "one_hot applies to classification data sets only (this one is a regression)")
         self.num_classes = int(num_classes)
 
     def __call__(self, x, y):
@@ -190,28 +190,27 @@ class OneHot(Transform):
 
 
 def make_transform(item, default_normalize=None, num_classes=None) -> Transform:
-    """One config item -> a Transform. ``default_normalize`` is the data set's (mean, std) or None."""
+    """One item of ``transforms`` -> a Transform: a registered name, or a
+    one-key mapping of the name to its options (as a config writes them; the
+    config schema has checked their form). ``default_normalize`` is the data
+    set's (mean, std) or None."""
     if isinstance(item, str):
         name, args = item, {}
-    elif isinstance(item, dict) and len(item) == 1:
+    elif isinstance(item, dict) and len(item) == 1 and isinstance(next(iter(item.values())) or {}, dict):
         name, args = next(iter(item.items()))
-        args = {} if args is None else args
-        if not isinstance(args, dict):
-            raise ConfigError(f"data.transforms: the options of {name!r} must be a mapping, got {args!r}")
+        args = args or {}
     else:
-        raise ConfigError(
-            f"data.transforms: each item must be a name or a one-key mapping like "
-            f"{{normalize: {{mean: 0.5, std: 0.5}}}}, got {item!r}"
-        )
+        raise TypeError(f"a transform is a name or a one-key mapping like {{'normalize': {{'mean': 0.5, 'std': "
+                        f"0.5}}}}, got {item!r}")
     if name not in entries("transform"):
-        raise ConfigError(f"data.transforms: unknown transform {name!r}; expected one of {', '.join(entries('transform'))}")
+        raise ValueError(f"unknown transform {name!r}; expected one of {', '.join(entries('transform'))}")
     unknown = set(args) - ({"mean", "std"} if name == "normalize" else set())
     if unknown:
-        raise ConfigError(f"data.transforms: {name} takes no option(s) {', '.join(sorted(unknown))}")
+        raise TypeError(f"{name} got unexpected option(s) {', '.join(sorted(unknown))}")
     if name == "normalize":
         if default_normalize is None and not {"mean", "std"} <= set(args):
-            raise ConfigError(
-                "data.transforms: normalize needs mean and std for this data set "
+            raise ArgumentError(
+                "transforms", "normalize needs mean and std for this data set "
                 "(only MNIST and Fashion-MNIST have defaults); give them, or use zscore"
             )
         mean, std = default_normalize if default_normalize is not None else (None, None)
@@ -233,10 +232,9 @@ class Pipeline:
 
     @classmethod
     def from_config(cls, items, default_normalize=None, num_classes=None):
-        if items is None:
-            items = []
+        """From ``transforms`` items (see ``make_transform``), in order."""
         if not isinstance(items, (list, tuple)):
-            raise ConfigError(f"data.transforms must be a list, got {items!r}")
+            raise TypeError(f"transforms must be a list, got {items!r}")
         return cls(make_transform(i, default_normalize, num_classes) for i in items)
 
     def fit(self, x, y):
@@ -275,16 +273,16 @@ def split_validation(x, y, val_split, seed: int):
     if val_split is None or (val_split == 0 and not isinstance(val_split, bool)):
         return (x, y), None
     if isinstance(val_split, bool) or not isinstance(val_split, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"data.val_split must be a count, a fraction in (0, 1) or 0, got {val_split!r}")
+        raise TypeError(f"val_split must be a count, a fraction in (0, 1) or 0, got {val_split!r}")
     if isinstance(val_split, (float, np.floating)):
         if not 0 < val_split < 1:
-            raise ConfigError(f"data.val_split as a fraction must be in (0, 1), got {val_split}")
+            raise ArgumentError("val_split", f"as a fraction it must be in (0, 1), got {val_split}")
         count = int(round(n * float(val_split)))
     else:
         count = int(val_split)
     if not 1 <= count < n:
-        raise ConfigError(
-            f"data.val_split={val_split!r} gives {count} validation samples out of {n}; "
+        raise ArgumentError(
+            "val_split", f"{val_split!r} gives {count} validation samples out of {n}; "
             f"it must leave at least one sample on each side"
         )
     # Its own stream (not the loader's): the split stays the same whatever the shuffling does.

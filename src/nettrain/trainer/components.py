@@ -12,7 +12,7 @@ from .. import backend, registry
 from ..config import as_config
 from ..data import build_data
 from ..data.augment import Augment
-from ..errors import CheckpointError, ConfigError, UsageError
+from ..errors import ArgumentError, CheckpointError, ConfigError, UsageError
 from ..models import build_model
 from ..optim.lr_scheduler import LinearLR, SequentialLR
 from ..optim.step_hooks import ClipGradNorm, L1Penalty
@@ -51,12 +51,8 @@ def build(config, device=None, transform_state=None, source=None) -> Components:
             raise UsageError(f"device {device}: {err}") from None
     config = cfg.to_dict()  # validated, every default filled in
     backend.manual_seed(config["seed"])
-    data_cfg = dict(config["data"])
-    augment_cfg = data_cfg.pop("augment", None) or []
-    try:
-        bundle = build_data(data_cfg, seed=config["seed"], transform_state=transform_state)
-    except ConfigError as err:  # a key that contradicts the data set (one_hot on a regression ...)
-        raise ConfigError(f"{source}: {err}") from None
+    augment_cfg = cfg.data.augment
+    bundle = data_from_config(cfg, transform_state=transform_state, source=source)
     train_cfg = config["train"]
     limit_batches(bundle, config["data"]["batch_size"], train_cfg.get("limit_batches"),
                   train_cfg.get("overfit_batches"))
@@ -81,6 +77,22 @@ def build(config, device=None, transform_state=None, source=None) -> Components:
         augment = Augment([registry.entry("augmentation", name).target(**args)
                            for item in augment_cfg for name, args in item.items()], seed=config["seed"])
     return Components(bundle, model, loss_name, loss_cfg, optimizer, scheduler, device, interval, augment)
+
+
+def data_from_config(config, transform_state=None, probe: bool = False, source=None):
+    """``build_data`` with the config's data section as its arguments (the
+    schema has checked each value); what only the data can show wrong (a
+    validation split larger than the set, one_hot on a regression set) is a
+    ConfigError naming the key. ``augment`` is not the bundle's: the
+    trainer applies it to training batches."""
+    cfg = as_config(config, source)
+    data = cfg.data
+    try:
+        return build_data(data.dataset, batch_size=data.batch_size, val_split=data.val_split,
+                          transforms=data.transforms, root=data.root, download=data.download,
+                          seed=cfg.seed, transform_state=transform_state, probe=probe, **data.kwargs())
+    except ArgumentError as err:
+        raise ConfigError(f"{source or 'config'}: data.{err.argument}: {err.problem}") from None
 
 
 def build_optimizer(settings: dict, params, l1: float = 0.0, grad_clip: float | None = None):
