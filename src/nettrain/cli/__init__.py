@@ -34,11 +34,23 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ):
-    """nettrain: train small neural networks from a YAML file, on nettrain's own autograd engine."""
+    """nettrain: train small neural networks from a YAML file, on nettrain's own autograd engine.
+
+    Examples:
+
+    \b
+        nettrain train configs/lenet.yaml
+        nettrain eval --checkpoint runs/<run>/checkpoints/best.npz
+        nettrain runs
+        nettrain gradcheck
+
+    `nettrain COMMAND --help` shows a command's options and examples.
+    """
 
 
 # Command modules register themselves on import.
-from . import config, data, export, gradcheck, lr_find, predict, runs, summary, train  # noqa: E402,F401
+# (In the order `nettrain --help` lists them: the everyday ones first.)
+from . import train, predict, summary, lr_find, gradcheck, export, config, data, runs  # noqa: E402,F401,I001
 
 
 def main(argv=None):

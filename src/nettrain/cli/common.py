@@ -3,12 +3,36 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from typer.core import TyperArgument, TyperCommand
+
+
+class Command(TyperCommand):
+    """A command whose usage line names its arguments as the help does
+    (``nettrain train [OPTIONS] CONFIG``): typer writes a required argument
+    as ``{config}``, which reads like a placeholder syntax nobody types."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.metavar or param.name.upper()
+                name = name if param.required else f"[{name}]"
+                pieces.append(name + ("..." if param.nargs != 1 else ""))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
+# The help is plain text (rich_markup_mode=None): flags show no value type
+# (typer's rich panels print "--json <bool>"), the examples keep their
+# indentation, and a "[export]" in a pip command is not taken for markup.
+HELP_SETTINGS = {"rich_markup_mode": None, "context_settings": {"help_option_names": ["-h", "--help"]}}
 
 app = typer.Typer(
     add_completion=True,  # --install-completion / --show-completion (see completion.py)
     no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
+    **HELP_SETTINGS,
 )
 
 # stdout carries results (tables, JSON); stderr carries errors and progress.

@@ -13,11 +13,19 @@ from typing import List, Optional
 import typer
 
 from .completion import complete_config
-from .common import SET_HELP, app, console
+from .common import HELP_SETTINGS, SET_HELP, Command, app, console
 
 config_app = typer.Typer(
-    help="Print a config with every default filled in, or check one without training.",
+    help="""Print a config with every default filled in, or check one without training.
+
+    Examples:
+
+    \b
+        nettrain config show configs/lenet.yaml
+        nettrain config check configs/clusters.yaml --set optimizer.lr=0.05
+    """,
     no_args_is_help=True,
+    **HELP_SETTINGS,
 )
 app.add_typer(config_app, name="config")
 
@@ -41,7 +49,7 @@ def checked_config(config: Path, overrides) -> tuple:
     return settings, bundle
 
 
-@config_app.command("show")
+@config_app.command("show", cls=Command)
 def show_command(
     config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml.",
                                   autocompletion=complete_config),
@@ -52,8 +60,8 @@ def show_command(
 
     Examples:
 
+    \b
         nettrain config show configs/lenet.yaml
-
         nettrain config show configs/clusters.yaml --set optimizer.lr=0.05 > mine.yaml
     """
     from ..config import load_config
@@ -61,7 +69,7 @@ def show_command(
     sys.stdout.write(load_config(config, list(set_ or [])).to_yaml())
 
 
-@config_app.command("check")
+@config_app.command("check", cls=Command)
 def check_command(
     config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml.",
                                   autocompletion=complete_config),
@@ -73,6 +81,7 @@ def check_command(
 
     Example:
 
+    \b
         nettrain config check configs/lenet.yaml --set data.batch_size=128
     """
     settings, bundle = checked_config(config, set_)

@@ -15,11 +15,20 @@ from typing import Optional
 import typer
 
 from ..errors import DataError, UsageError
-from .common import app, console
+from .common import HELP_SETTINGS, Command, app, console
 
 data_app = typer.Typer(
-    help="Download, describe and verify data sets (MNIST, Fashion-MNIST; synthetic sets for info).",
+    help="""Download, describe and verify data sets (MNIST, Fashion-MNIST; synthetic sets for info).
+
+    Examples:
+
+    \b
+        nettrain data info mnist
+        nettrain data download fashion-mnist --root data
+        nettrain data verify mnist
+    """,
     no_args_is_help=True,
+    **HELP_SETTINGS,
 )
 app.add_typer(data_app, name="data")
 
@@ -74,7 +83,7 @@ def _pixel_mean_std(images):
     return mean, float(np.sqrt(var))
 
 
-@data_app.command("download")
+@data_app.command("download", cls=Command)
 def download_command(
     name: str = typer.Argument(..., help="mnist or fashion-mnist."),
     root: Optional[Path] = typer.Option(None, "--root", help="Folder to download into (default: $NETTRAIN_DATA, else ~/.cache/nettrain)."),
@@ -84,7 +93,11 @@ def download_command(
     Files already in the destination are kept (and checked by structure).
     Without --root, a data set already found locally is not downloaded again.
 
-    Example: nettrain data download fashion-mnist --root ./data
+    Examples:
+
+    \b
+        nettrain data download fashion-mnist --root ./data
+        nettrain data download mnist
     """
     from ..data import datasets
 
@@ -101,7 +114,7 @@ def download_command(
     console.print(f"{name}: the four files are in {folder} and pass the structure check", highlight=False, soft_wrap=True)
 
 
-@data_app.command("info")
+@data_app.command("info", cls=Command)
 def info_command(
     name: str = typer.Argument(..., help=DATASETS_HELP),
     root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
@@ -111,7 +124,11 @@ def info_command(
 
     Does not download: run `nettrain data download NAME` first if it is missing.
 
-    Example: NETTRAIN_DATA=../shared/data nettrain data info mnist
+    Examples:
+
+    \b
+        nettrain data info mnist
+        nettrain data info clusters3 --seed 1
     """
     from rich.table import Table
     
@@ -187,7 +204,7 @@ def _synthetic_info(name: str, seed: int):
         _print_class_balance(datasets.synthetic_classes(name), {s: y for s, (_, y) in splits.items()})
 
 
-@data_app.command("verify")
+@data_app.command("verify", cls=Command)
 def verify_command(
     name: str = typer.Argument(..., help="mnist or fashion-mnist."),
     root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
@@ -197,7 +214,11 @@ def verify_command(
     The mirrors' .gz MD5 is shown for information only: a recompressed copy
     differs there and is still valid. Exits 1 when a check fails.
 
-    Example: nettrain data verify mnist --root /usr/share/datasets
+    Examples:
+
+    \b
+        nettrain data verify mnist
+        nettrain data verify fashion-mnist --root /usr/share/datasets
     """
     import hashlib
     

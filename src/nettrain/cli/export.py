@@ -17,7 +17,7 @@ import typer
 
 from ..errors import CheckpointError, UsageError
 from .completion import complete_checkpoint
-from .common import app, console
+from .common import Command, app, console
 
 FORMATS = {"safetensors": ".safetensors", "onnx": ".onnx"}
 
@@ -120,7 +120,7 @@ def trained_model(path: Path, config_path: Optional[Path] = None) -> TrainedMode
     return TrainedModel(model, config, bundle.transform_state, bundle, saved.epoch)
 
 
-@app.command("export")
+@app.command("export", cls=Command)
 def export_command(
     checkpoint: Path = typer.Option(..., "--checkpoint", help="A checkpoint written by `nettrain train`.",
                                     autocompletion=complete_checkpoint),
@@ -135,9 +135,9 @@ def export_command(
 
     Examples:
 
-        nettrain export --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz --format safetensors
-
-        nettrain export --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz --format onnx --out lenet.onnx
+    \b
+        nettrain export --checkpoint runs/<run>/checkpoints/best.npz --format safetensors
+        nettrain export --checkpoint runs/<run>/checkpoints/best.npz --format onnx --out lenet.onnx
     """
     from ..interop import require
 

@@ -7,14 +7,14 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import DEVICE_HELP, app, checked_device, console
+from .common import DEVICE_HELP, Command, app, checked_device, console
 from .tables import Column, print_table
 
 
-@app.command("gradcheck")
+@app.command("gradcheck", cls=Command)
 def gradcheck_command(
     only: Optional[List[str]] = typer.Option(
-        None, "--only", help="Run only cases whose name contains this text (repeatable)."
+        None, "--only", metavar="NAME", help="Run only cases whose name contains this text (repeatable)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed for the random inputs."),
     device: str = typer.Option("cpu", "--device", help=DEVICE_HELP + "."),
@@ -27,8 +27,8 @@ def gradcheck_command(
 
     Examples:
 
+    \b
         nettrain gradcheck
-
         nettrain gradcheck --only conv2d --only pool --seed 3
     """
     from ..gradcheck import load_all_cases, run_case

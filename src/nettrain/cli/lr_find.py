@@ -8,10 +8,10 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import SET_HELP, app, console
+from .common import SET_HELP, Command, app, console
 
 
-@app.command("lr-find")
+@app.command("lr-find", cls=Command)
 def lr_find_command(
     config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml."),
     set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE", help=SET_HELP),
@@ -27,8 +27,8 @@ def lr_find_command(
 
     Examples:
 
+    \b
         nettrain lr-find configs/lenet.yaml
-
         nettrain lr-find configs/mlp.yaml --steps 200 --end-lr 1 --out mlp_lr.png
     """
     import numpy as np

@@ -14,7 +14,7 @@ import typer
 
 from ..errors import UsageError
 from .completion import complete_checkpoint
-from .common import app, console
+from .common import Command, app, console
 
 TOP = 3
 
@@ -56,12 +56,12 @@ def _describe(top: list[dict]) -> str:
     return ", ".join(f"{_class_text(t['class'], t['name'])} ({t['probability']:.1%})" for t in top)
 
 
-@app.command("predict")
+@app.command("predict", cls=Command)
 def predict_command(
-    images: Optional[List[Path]] = typer.Argument(None, help="PNG/JPEG/... image files (needs the images extra)."),
+    images: Optional[List[Path]] = typer.Argument(None, metavar="IMAGE", help="PNG/JPEG/... image files (needs the images extra)."),
     checkpoint: Path = typer.Option(..., "--checkpoint", help="A checkpoint (or exported .safetensors) of an image model.",
                                     autocompletion=complete_checkpoint),
-    index: Optional[List[int]] = typer.Option(None, "--index", help="Predict test image N of the run's data set (repeatable)."),
+    index: Optional[List[int]] = typer.Option(None, "--index", metavar="N", help="Predict test image N of the run's data set (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per image, nothing else on stdout."),
 ):
     """Top-3 classes with probabilities for image files (made into the data
@@ -70,9 +70,9 @@ def predict_command(
 
     Examples:
 
-        nettrain predict --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz my-digit.png
-
-        nettrain predict --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz --index 0 --index 1 --json
+    \b
+        nettrain predict --checkpoint runs/<run>/checkpoints/best.npz my-digit.png
+        nettrain predict --checkpoint runs/<run>/checkpoints/best.npz --index 0 --index 1 --json
     """
     import numpy as np
 

@@ -8,12 +8,23 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import app, console
+from .common import HELP_SETTINGS, Command, app, console
 from .completion import complete_run
 
 runs_app = typer.Typer(
-    help="List the runs (no subcommand), or compare two.",
+    help="""List the runs (no subcommand): name, config, epochs done, best val and test
+    figures, status, and the hyper-parameters that differ between them; or
+    compare two, or export one's metrics as CSV.
+
+    Examples:
+
+    \b
+        nettrain runs --runs-dir runs
+        nettrain runs compare lenet-20261123-101500 lenet-20261123-111500
+        nettrain runs export lenet-20261123-101500 --csv lenet.csv
+    """,
     invoke_without_command=True,
+    **HELP_SETTINGS,
 )
 app.add_typer(runs_app, name="runs")
 
@@ -83,15 +94,7 @@ def runs_command(
     ctx: typer.Context,
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help=RUNS_DIR_HELP),
 ):
-    """List the runs: name, config, epochs done, best metric, status, and the
-    hyper-parameters that differ between them.
-
-    Examples:
-
-        nettrain runs --runs-dir runs
-
-        nettrain runs compare lenet-20261123-101500 lenet-20261123-111500
-    """
+    """List the runs (the group's help, above, is what --help shows)."""
     if ctx.invoked_subcommand is not None:
         return
     from ..report import MetricsLog
@@ -198,7 +201,7 @@ def _run_folder(run: str, runs_dir: Path) -> Path:
                      f"`nettrain runs --runs-dir {runs_dir}` lists the runs")
 
 
-@runs_app.command("compare")
+@runs_app.command("compare", cls=Command)
 def compare_command(
     run_a: str = typer.Argument(..., help="A run: its folder, or its name under --runs-dir.",
                                 autocompletion=complete_run),
@@ -210,6 +213,7 @@ def compare_command(
 
     Example:
 
+    \b
         nettrain runs compare lenet-20261123-101500 lenet-20261123-111500
     """
     from rich import box
@@ -271,7 +275,7 @@ def _metric(key: str, value) -> str:
     return f"{value:.2%}" if key.endswith("_acc") else f"{value:.4f}"
 
 
-@runs_app.command("export")
+@runs_app.command("export", cls=Command)
 def export_command(
     run: str = typer.Argument(..., help="A run: its folder, or its name under --runs-dir.",
                               autocompletion=complete_run),
@@ -284,8 +288,8 @@ def export_command(
 
     Examples:
 
+    \b
         nettrain runs export lenet-20261123-101500 --csv lenet.csv
-
         nettrain runs export runs/lenet-20261123-101500 --csv - | column -s, -t
     """
     import csv

@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from .completion import complete_config
-from .common import SET_HELP, app, console
+from .common import SET_HELP, Command, app, console
 
 
 def config_model_summary(settings: dict, bundle):
@@ -21,7 +21,7 @@ def config_model_summary(settings: dict, bundle):
     return summary(build_model(name, **kwargs), (settings["data"]["batch_size"], *bundle.input_shape))
 
 
-@app.command("summary")
+@app.command("summary", cls=Command)
 def summary_command(
     config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml.",
                                   autocompletion=complete_config),
@@ -33,8 +33,8 @@ def summary_command(
 
     Examples:
 
+    \b
         nettrain summary configs/lenet.yaml
-
         nettrain summary configs/mlp.yaml --set "model.hidden=[512, 256]"
     """
     from .config import checked_config

@@ -11,11 +11,11 @@ import typer
 
 from ..errors import CheckpointError, UsageError
 from .completion import complete_checkpoint, complete_config
-from .common import DEVICE_HELP, SET_HELP, app, checked_device, console, console_err
+from .common import DEVICE_HELP, SET_HELP, Command, app, checked_device, console, console_err
 from .tables import Column, fit, print_table
 
 
-@app.command("train")
+@app.command("train", cls=Command)
 def train_command(
     ctx: typer.Context,
     config: Path = typer.Argument(..., help="The YAML config, e.g. configs/lenet.yaml.",
@@ -45,14 +45,11 @@ def train_command(
 
     Examples:
 
+    \b
         nettrain train configs/lenet.yaml
-
         nettrain train configs/clusters.yaml --set optimizer.lr=0.05 --epochs 5
-
-        nettrain train runs/lenet-20261123-101500/config.yaml --resume runs/lenet-20261123-101500/checkpoints/last.npz
-
+        nettrain train runs/<run>/config.yaml --resume runs/<run>/checkpoints/last.npz
         mpiexec -n 2 nettrain train configs/lenet.yaml
-
         nettrain train configs/lenet.yaml --fast-dev-run
     """
     if fast_dev_run:
@@ -164,7 +161,7 @@ def _print_outcome(result, keep: bool):
                   highlight=False)
 
 
-@app.command("eval")
+@app.command("eval", cls=Command)
 def eval_command(
     checkpoint: Path = typer.Option(..., "--checkpoint", help="A checkpoint written by `nettrain train`, "
                                     "or a .safetensors file (from `nettrain export`, or with --config).",
@@ -184,11 +181,10 @@ def eval_command(
 
     Examples:
 
-        nettrain eval --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz
-
-        nettrain eval --checkpoint runs/clusters-20261123-101500/checkpoints/last.npz --split train --json
-
-        nettrain eval --checkpoint runs/lenet-20261123-101500/checkpoints/best.npz --show 25 --out mistakes.png
+    \b
+        nettrain eval --checkpoint runs/<run>/checkpoints/best.npz
+        nettrain eval --checkpoint runs/<run>/checkpoints/last.npz --split train --json
+        nettrain eval --checkpoint runs/<run>/checkpoints/best.npz --show 25 --out mistakes.png
     """
     from ..memory_estimate import check_fits_memory
     from ..trainer import Objective, build, evaluate
