@@ -49,15 +49,10 @@ def build(config, device=None, transform_state=None, source=None) -> Components:
             backend.cupy_module()  # a clear error now, before anything is built
         except RuntimeError as err:
             raise UsageError(f"device {device}: {err}") from None
-    config = cfg.to_dict()  # validated, every default filled in
-    backend.manual_seed(config["seed"])
-    augment_cfg = cfg.data.augment
+    backend.manual_seed(cfg.seed)
     bundle = data_from_config(cfg, transform_state=transform_state, source=source)
-    train_cfg = config["train"]
-    limit_batches(bundle, config["data"]["batch_size"], train_cfg.get("limit_batches"),
-                  train_cfg.get("overfit_batches"))
-    loss_cfg = dict(config["loss"])
-    loss_name = loss_cfg.pop("name")
+    train = cfg.train
+    limit_batches(bundle, cfg.data.batch_size, train.limit_batches, train.overfit_batches)
 
     model_name, model_kwargs = model_arguments(cfg, bundle, source)
     model = build_model(model_name, **model_kwargs)
@@ -65,18 +60,17 @@ def build(config, device=None, transform_state=None, source=None) -> Components:
         _load_initial_weights(model, cfg.model.init_from, source)
     model.to(device)
 
-    optimizer = build_optimizer(config["optimizer"], model.parameters(), l1=cfg.train.l1,
-                                grad_clip=cfg.train.grad_clip)
+    optimizer = build_optimizer(cfg.optimizer, model.parameters(), l1=train.l1, grad_clip=train.grad_clip)
     scheduler, interval = None, "epoch"
-    if config.get("scheduler"):
-        steps_per_epoch = -(-len(bundle.train[1]) // config["data"]["batch_size"])
-        scheduler, interval = build_scheduler(optimizer, config["scheduler"], config["train"]["epochs"],
-                                              steps_per_epoch)
+    if cfg.scheduler is not None:
+        steps_per_epoch = -(-len(bundle.train[1]) // cfg.data.batch_size)
+        scheduler, interval = build_scheduler(optimizer, cfg.scheduler, train.epochs, steps_per_epoch)
     augment = None
-    if augment_cfg and not train_cfg.get("overfit_batches"):
+    if cfg.data.augment and not train.overfit_batches:
         augment = Augment([registry.entry("augmentation", name).target(**args)
-                           for item in augment_cfg for name, args in item.items()], seed=config["seed"])
-    return Components(bundle, model, loss_name, loss_cfg, optimizer, scheduler, device, interval, augment)
+                           for item in cfg.data.augment for name, args in item.items()], seed=cfg.seed)
+    return Components(bundle, model, cfg.loss.name, cfg.loss.kwargs(), optimizer, scheduler, device, interval,
+                      augment)
 
 
 def data_from_config(config, transform_state=None, probe: bool = False, source=None):
@@ -95,13 +89,12 @@ def data_from_config(config, transform_state=None, probe: bool = False, source=N
         raise ConfigError(f"{source or 'config'}: data.{err.argument}: {err.problem}") from None
 
 
-def build_optimizer(settings: dict, params, l1: float = 0.0, grad_clip: float | None = None):
-    """The config's optimizer over ``params``, with ``train.l1`` and
-    ``train.grad_clip`` as step hooks: part of every update it makes (L1's
-    gradient first, so the clipped norm includes it, as when the penalty
-    was a term of the loss)."""
-    options = dict(settings)
-    optimizer = registry.entry("optimizer", options.pop("name")).target(params, **options)
+def build_optimizer(settings, params, l1: float = 0.0, grad_clip: float | None = None):
+    """The config's optimizer (an ``OptimizerConfig``) over ``params``, with
+    ``train.l1`` and ``train.grad_clip`` as step hooks: part of every update
+    it makes (L1's gradient first, so the clipped norm includes it, as when
+    the penalty was a term of the loss)."""
+    optimizer = settings.entry().target(params, **settings.kwargs())
     if l1:
         optimizer.register_step_pre_hook(L1Penalty(l1))
     if grad_clip:
@@ -109,23 +102,22 @@ def build_optimizer(settings: dict, params, l1: float = 0.0, grad_clip: float | 
     return optimizer
 
 
-def build_scheduler(optimizer, settings: dict, epochs: int, steps_per_epoch: int):
-    """(scheduler, interval) from the config's scheduler section: the named
-    schedule over the run's intervals (epochs, or optimizer steps), after
-    ``warmup`` intervals of LinearLR from ``warmup_start_factor`` when asked
-    (PyTorch's SequentialLR([LinearLR, schedule], milestones=[warmup]))."""
-    options = dict(settings)
-    name, interval = options.pop("name"), options.pop("interval", "epoch")
-    warmup, start_factor = options.pop("warmup", 0), options.pop("warmup_start_factor", 0.1)
+def build_scheduler(optimizer, settings, epochs: int, steps_per_epoch: int):
+    """(scheduler, interval) from the config's scheduler section (a
+    ``SchedulerConfig``): the named schedule over the run's intervals
+    (epochs, or optimizer steps), after ``warmup`` intervals of LinearLR from
+    ``warmup_start_factor`` when asked (PyTorch's SequentialLR([LinearLR,
+    schedule], milestones=[warmup]))."""
+    options, interval, warmup = settings.kwargs(), settings.interval, settings.warmup
     intervals = epochs * (steps_per_epoch if interval == "step" else 1)
     rest = max(intervals - warmup, 1)
-    schedule = registry.entry("scheduler", name)
+    schedule = settings.entry()
     for option in schedule.options():  # a length left null: the rest of the run (cosine's T_max, onecycle's)
         if option.derived is not None and options.get(option.name) is None:
             options[option.name] = rest
     if not warmup:
         return schedule.target(optimizer, **options), interval
-    warm = LinearLR(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup)
+    warm = LinearLR(optimizer, start_factor=settings.warmup_start_factor, end_factor=1.0, total_iters=warmup)
     return SequentialLR(optimizer, [warm, schedule.target(optimizer, **options)], milestones=[warmup]), interval
 
 

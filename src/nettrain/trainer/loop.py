@@ -95,9 +95,10 @@ class Trainer:
     """Epochs of steps over a run's components, with exact resume.
 
     ``config`` is a ``nettrain.config.Config`` (a mapping is validated into
-    one); the loop reads its resolved form. After each epoch the loop builds
-    one record (``kind: epoch``: losses, scores, lr, seconds) and hands it
-    to its consumers, in order, through one method, ``epoch_finished(record)``
+    one), kept typed as ``self.config``; a checkpoint stores its
+    ``to_dict()``. After each epoch the loop builds one record (``kind:
+    epoch``: losses, scores, lr, seconds) and hands it to its consumers, in
+    order, through one method, ``epoch_finished(record)``
     (``consumers()``): the best tracker, early stopping (which marks the
     record), the metrics log and the checkpoint policy (rank 0 only), the
     report, TensorBoard, and any ``consumers`` given.
@@ -105,8 +106,7 @@ class Trainer:
 
     def __init__(self, config, components: Components, run: Run, report, callbacks=(), parallel=None,
                  consumers=()):
-        self.typed_config = as_config(config)
-        self.config = self.typed_config.to_dict()  # validated, every default filled in
+        self.config = cfg = as_config(config)  # typed: every default filled in once, by the schema
         self.extra_consumers = list(consumers)
         # The other processes of a data-parallel run (distributed/parallel.py); one process: no-ops.
         self.parallel = parallel or SingleProcess()
@@ -114,28 +114,28 @@ class Trainer:
         self.run = run
         self.report = report
         self.callbacks: list[Callable[[dict], None]] = list(callbacks)
-        train = self.config["train"]
-        self.epochs = train["epochs"]
+        train = cfg.train
+        self.epochs = train.epochs
         data = components.data
         self.objective = Objective(components.loss_name, components.loss_options, data.task)
         self.eval_split = "val" if data.val is not None else "test"
-        self.accumulate = train.get("accumulate", 1)
+        self.accumulate = train.accumulate
         self.loader = self.parallel.shard(data.loader(
-            "train", self.config["data"]["batch_size"], shuffle=not train.get("overfit_batches"), drop_last=False,
-            seed=self.config["seed"], device=components.device, augment=components.augment,
-            max_batches=train.get("limit_batches"),
+            "train", cfg.data.batch_size, shuffle=not train.overfit_batches, drop_last=False,
+            seed=cfg.seed, device=components.device, augment=components.augment,
+            max_batches=train.limit_batches,
         ))
         self.step_scheduler = components.scheduler if components.scheduler_interval == "step" else None
         self.epoch_scheduler = components.scheduler if components.scheduler_interval == "epoch" else None
-        stopping = train.get("early_stopping")
-        self.early_stopping = EarlyStopping(**stopping) if stopping else None
+        stopping = train.early_stopping
+        self.early_stopping = EarlyStopping(**dataclasses.asdict(stopping)) if stopping else None
         self.tensorboard = None  # a TensorBoardLog while fit() runs, when output.tensorboard is set
         self.epoch = 0           # epochs completed
         self.step = 0            # optimizer steps taken
         self.progress = EpochSums()
         self.records: list[dict] = []
         self.tracker = BestTracker(data.task, "val") if data.val is not None else None
-        self.checkpoints = CheckpointPolicy(run, train["checkpoint_every"], train["keep_last"], self.epochs,
+        self.checkpoints = CheckpointPolicy(run, train.checkpoint_every, train.keep_last, self.epochs,
                                             self.save, self.tracker)
 
     @property
@@ -192,7 +192,7 @@ class Trainer:
             metrics = {"epoch": self.epoch + 1, "step": self.step, "loss": step.loss, "lr": lr,
                        "samples_per_s": sums.count / max(elapsed, 1e-9)}
             self.report.step(sums.steps, metrics)
-            if self.tensorboard is not None and self.step % self.config["train"]["log_every"] == 0:
+            if self.tensorboard is not None and self.step % self.config.train.log_every == 0:
                 self.tensorboard.step(self.step, step.loss, lr)
             for callback in self.callbacks:
                 callback(metrics)
@@ -244,7 +244,7 @@ class Trainer:
 
     def fit(self) -> dict:
         writes = self.parallel.writes_files  # only rank 0 writes the run folder
-        if writes and self.config.get("output", {}).get("tensorboard"):
+        if writes and self.config.output.tensorboard:
             self.tensorboard = TensorBoardLog(self.run.dir, resume_step=self.step or None)
         try:
             return self._fit(writes)
@@ -287,7 +287,7 @@ class Trainer:
         record = {"kind": "epoch", "epoch": self.epoch + 1, "step": self.step}
         record.update(self.progress.summary("train", self.objective.task))
         record["lr"] = self.progress.lr if self.progress.lr is not None else self.c.optimizer.param_groups[0]["lr"]
-        if (self.epoch + 1) % self.config["train"]["eval_every"] == 0 or self.epoch + 1 == self.epochs:
+        if (self.epoch + 1) % self.config.train.eval_every == 0 or self.epoch + 1 == self.epochs:
             record.update(self.evaluate(self.eval_split))
         record["seconds"] = round(self.progress.seconds, 3)
         record["world_size"] = self.parallel.size
@@ -334,7 +334,7 @@ class Trainer:
             "best": self.best,
             "early_stopping": self.early_stopping.state_dict() if self.early_stopping is not None else None,
             "metrics": self.records,
-            "config": self.config,
+            "config": self.config.to_dict(),
             "data": {"name": self.c.data.name, "transform_state": self.c.data.transform_state},
             # Nothing else depends on it: the loader counts global batches and
             # the optimizer state is the same in every process.
