@@ -8,7 +8,9 @@ One training step = forward, cross-entropy, zero_grad, backward, SGD step
 same batches (real MNIST when $NETTRAIN_DATA points at it), with the same
 number of threads, in alternating blocks (nettrain, torch, nettrain, torch
 ...) so that a slow patch of the machine hits both alike; the figure is the
-median block. Peak RSS is the process's, so it covers both frameworks (it is
+median block, with the slowest and fastest block beside it. nettrain's BLAS
+thread policy is pinned to ``--threads`` (a known count on both sides; on
+its own it follows the machine's load, which under_load.py measures). Peak RSS is the process's, so it covers both frameworks (it is
 printed after the nettrain-only warm-up, too, as nettrain's own peak).
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import batches, blas_threads, import_torch, median_rate, peak_rss_mb  # noqa: E402
 
 import nettrain as nt  # noqa: E402
+from nettrain import blas  # noqa: E402
 from nettrain.allocator import keep_freed_memory  # noqa: E402
 import nettrain.nn.functional as F  # noqa: E402
 
@@ -172,6 +175,8 @@ def main(argv=None):
     parser.add_argument("--no-torch", action="store_true")
     args = parser.parse_args(argv)
 
+    if blas.policy.managed:
+        blas.policy.forced = min(args.threads, blas.policy.max_threads)
     torch = None if args.no_torch else import_torch(args.threads)
     print(f"threads: {args.threads} (NumPy BLAS via OPENBLAS_NUM_THREADS, torch.set_num_threads)")
     if torch is None and not args.no_torch:
@@ -198,17 +203,22 @@ def main(argv=None):
                     rates_theirs.append(median_rate(lambda: [theirs() for _ in range(passes)], steps, 1))
             ours_rate = float(np.median(rates_ours))
             theirs_rate = float(np.median(rates_theirs)) if theirs else None
-            rows.append((model_name, batch_size, ours_rate, theirs_rate, rss_ours, peak_rss_mb()))
+            rows.append((model_name, batch_size, ours_rate, theirs_rate, rss_ours, peak_rss_mb(),
+                         _spread(rates_ours), _spread(rates_theirs) if theirs else "-"))
             print(f"  {model_name} batch {batch_size}: {source}; nettrain path: {path}", flush=True)
 
     print()
-    print(f"{'model':6} {'batch':>5} {'nettrain st/s':>13} {'samples/s':>10} {'torch st/s':>10} "
-          f"{'ratio':>6} {'RSS nt MB':>9} {'RSS all MB':>10}")
-    for model_name, batch_size, ours_rate, theirs_rate, rss_ours, rss_all in rows:
+    print(f"{'model':6} {'batch':>5} {'nettrain st/s':>13} {'(spread)':>11} {'torch st/s':>10} "
+          f"{'(spread)':>11} {'ratio':>6} {'RSS nt MB':>9} {'RSS all MB':>10}")
+    for model_name, batch_size, ours_rate, theirs_rate, rss_ours, rss_all, spread_ours, spread_theirs in rows:
         torch_col = f"{theirs_rate:10.1f}" if theirs_rate else f"{'-':>10}"
         ratio_col = f"{ours_rate / theirs_rate:6.2f}" if theirs_rate else f"{'-':>6}"
-        print(f"{model_name:6} {batch_size:5d} {ours_rate:13.1f} {ours_rate * batch_size:10.0f} "
-              f"{torch_col} {ratio_col} {rss_ours:9.0f} {rss_all:10.0f}")
+        print(f"{model_name:6} {batch_size:5d} {ours_rate:13.1f} {spread_ours:>11} {torch_col} "
+              f"{spread_theirs:>11} {ratio_col} {rss_ours:9.0f} {rss_all:10.0f}")
+
+
+def _spread(rates):
+    return f"{min(rates):.0f}-{max(rates):.0f}"
 
 
 if __name__ == "__main__":
