@@ -153,6 +153,23 @@ def test_normalize_with_given_numbers_and_flatten_and_one_hot():
     assert bundle.output_size == 2 and bundle.num_classes == 2
 
 
+@pytest.mark.parametrize("transforms", [["normalize"], ["zscore"], ["minmax", "flatten"]])
+def test_transforms_leave_the_callers_arrays_alone(transforms):
+    """build_data lets the transforms write into its own float copies; a
+    Python caller's arrays are never written."""
+    from nettrain.data import Pipeline
+
+    rng = np.random.default_rng(0)
+    x = rng.random((20, 1, 4, 4), dtype=np.float32)
+    before = x.copy()
+    pipeline = Pipeline.from_config(transforms, default_normalize=(0.5, 0.25), num_classes=10)
+    fitted, _ = pipeline.fit(x, np.zeros(20, dtype=np.int64))
+    again, _ = pipeline(x, np.zeros(20, dtype=np.int64))
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(fitted, again)
+    assert not np.shares_memory(fitted, x)
+
+
 @pytest.mark.parametrize("transforms, error, message", [
     (["normalize"], ValueError, "mean and std"),
     (["one_hot"], ValueError, "classification"),

@@ -58,3 +58,22 @@ def test_cli_info_prints_counts(real_data_root, capsys):
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
     assert "60,000" in out and "10,000" in out and "6,742" in out and "0.1307" in out
+
+
+def test_building_mnist_holds_each_split_once(real_data_root):
+    """`nettrain train configs/lenet.yaml` peaked at 687 MB: the data step held
+    the training images as float32 three times over (the whole split, its
+    train/val parts, their normalised copies). Each split is now converted
+    to floats after the split and normalised in that one array."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        bundle = build_data("mnist", val_split=5000, transforms=["normalize"], seed=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    held = sum(split[0].nbytes for split in (bundle.train, bundle.val, bundle.test))
+    assert peak < 1.5 * held, (peak / 2**20, held / 2**20)  # was 2.9x
+    expected = (MNIST(train=False).data[:5].astype(np.float32) / 255 - np.float32(0.1307)) / np.float32(0.3081)
+    np.testing.assert_allclose(bundle.test[0][:5, 0], expected, rtol=1e-6, atol=1e-6)

@@ -80,7 +80,9 @@ class DataBundle:
 
 
 def _raw_splits(name: str, options: dict, root, download: bool, seed: int, probe: bool = False):
-    """{"train": (x, y), "test": (x, y)} before transforms, plus where they came from."""
+    """{"train": (x, y), "test": (x, y)} before transforms, plus where they came
+    from. Images stay uint8 (N, H, W): build_data turns each split into floats
+    only when it transforms it (a quarter of the memory until then)."""
     if name in SYNTHETIC_DATASETS:
         splits = make_synthetic(name, options["train_size"], options["test_size"], options["noise"], seed)
         return splits, f"synthetic, seed {seed}"  # shown as "clusters (synthetic, seed 0)"
@@ -94,8 +96,19 @@ def _raw_splits(name: str, options: dict, root, download: bool, seed: int, probe
         limit = _split_limit(options, size_key, name, len(labels))
         if limit is not None:  # a prefix of the split: a quick run on part of the data
             images, labels = images[:limit], labels[:limit]
-        splits[split] = (to_float_images(images), labels)
+        splits[split] = (images, labels)
     return splits, str(folder)
+
+
+def _is_images(split) -> bool:
+    return split[0].dtype == np.uint8
+
+
+def _as_floats(split):
+    """A split with uint8 images (N, H, W) as float32 (N, 1, H, W) in [0, 1] (a
+    new array); other splits as they are."""
+    x, y = split
+    return (to_float_images(x) if _is_images(split) else x), y
 
 
 def _split_limit(options: dict, size_key: str, name: str, size: int):
@@ -116,7 +129,7 @@ def _probe_images(name: str, options: dict) -> dict:
         _split_limit(options, size_key, name, info.split_sizes[split])
         count = 2 * len(info.classes)
         images = rng.integers(0, 256, (count, *info.image_shape), dtype=np.uint8)
-        splits[split] = (to_float_images(images), np.arange(count, dtype=np.int64) % len(info.classes))
+        splits[split] = (images, np.arange(count, dtype=np.int64) % len(info.classes))
     return splits
 
 
@@ -153,12 +166,14 @@ def build_data(dataset: str, *, batch_size: int = DEFAULT_BATCH_SIZE, val_split=
     name = dataset
     options = {"train_size": train_size, "test_size": test_size, "noise": noise}
     splits, source = _raw_splits(name, options, root, download, seed, probe)
+    whole_train, test = splits.pop("train"), splits.pop("test")
     if probe and name in IMAGE_DATASETS:
         real = train_size or IMAGE_DATASETS[name].split_sizes["train"]
         split_validation(np.arange(real), np.arange(real), val_split, seed)  # its checks only
-        train, val = splits["train"], None
+        train, val = whole_train, None
     else:
-        train, val = split_validation(*splits["train"], val_split, seed)
+        train, val = split_validation(*whole_train, val_split, seed)
+    del whole_train  # one split at a time in memory as floats (peak of `nettrain train` 686 -> 4xx MB)
 
     if name in IMAGE_DATASETS:
         info = IMAGE_DATASETS[name]
@@ -169,13 +184,14 @@ def build_data(dataset: str, *, batch_size: int = DEFAULT_BATCH_SIZE, val_split=
         num_classes, default_normalize = (len(classes) if classes else None), None
 
     pipeline = Pipeline.from_config(transforms, default_normalize, num_classes)
+    # Float copies made here are build_data's own: the transforms may write into them.
     if transform_state is not None:
         pipeline.load_state(transform_state)
-        train = pipeline(*train)
+        train = pipeline(*_as_floats(train), owned=_is_images(train))
     else:
-        train = pipeline.fit(*train)
-    val = pipeline(*val) if val is not None else None
-    test = pipeline(*splits["test"])
+        train = pipeline.fit(*_as_floats(train), owned=_is_images(train))
+    val = pipeline(*_as_floats(val), owned=_is_images(val)) if val is not None else None
+    test = pipeline(*_as_floats(test), owned=_is_images(test))
 
     y = train[1]
     output_size = num_classes if num_classes is not None else (y.shape[1] if y.ndim == 2 else 1)
