@@ -12,9 +12,9 @@ plus a JSON manifest, no pickle)::
      "config": the resolved config, "data": the data set's fingerprint and
      transform statistics}
 
-Writing goes to a temporary file in the same folder, is flushed and
-fsynced, then renamed over the target (``os.replace`` is atomic on POSIX),
-so a crash or kill at any moment leaves the previous file intact.
+Writing goes through ``tempfiles.replace_atomic`` (a temporary file in the
+same folder, flushed and fsynced, then renamed over the target), so a crash
+or kill at any moment leaves the previous file intact.
 """
 from __future__ import annotations
 
@@ -28,12 +28,11 @@ import numpy as np
 
 from .errors import CheckpointError
 from .serialization import ArraySpec, open_file, save
-from .tempfiles import remove_stale_beside, temporary_path
+from .tempfiles import replace_atomic
 
 FORMAT = "nettrain-checkpoint"
 VERSION = 1
 SUFFIX = ".npz"
-TEMP_SUFFIX = ".tmp"
 
 
 def write_atomic(obj, path) -> Path:
@@ -58,40 +57,6 @@ def replace_text_atomic(path, text: str) -> Path:
 def write_bytes_atomic(path, data: bytes) -> Path:
     """Write ``data`` to ``path`` just as atomically (exported models)."""
     return replace_atomic(path, lambda f: f.write(data))
-
-
-def replace_atomic(path, write) -> Path:
-    """Temporary file in the same folder, ``write(file)``, fsync, rename: every
-    file nettrain writes whole (checkpoints, their copies, config.yaml, curves.png)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_beside(path, TEMP_SUFFIX)  # what a process killed mid-write left, any name
-    tmp = temporary_path(path, TEMP_SUFFIX)
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    _fsync_dir(path.parent)
-    return path
-
-
-def _fsync_dir(folder: Path):
-    # The rename itself is durable only once the folder's entry is on disk.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --------------------------------------------------------------------------- the layout

@@ -21,10 +21,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import os
-from pathlib import Path
 
 import numpy as np
+
+from .tempfiles import replace_atomic
 
 
 @dataclasses.dataclass
@@ -94,7 +94,7 @@ def plot_lr_find(result: LRFindResult, path, title="learning-rate range test"):
                 label=f"suggested lr {result.suggestion:.2e}")
         ax.legend()
     fig.tight_layout()
-    tmp = Path(path).with_suffix(".tmp.png")  # never a half-drawn file under the real name
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        replace_atomic(path, lambda f: fig.savefig(f, format="png", dpi=100), stale_in_folder=False)
+    finally:
+        plt.close(fig)

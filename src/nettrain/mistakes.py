@@ -7,14 +7,13 @@ wrong with the highest confidence, each with its true and predicted class.
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 
 from . import backend
 from .autograd import no_grad
 from .tensor import as_tensor
+from .tempfiles import replace_atomic
 
 
 def worst_mistakes(model, data, split: str, device, count: int, batch_size: int = 1000):
@@ -63,7 +62,7 @@ def plot_mistakes(images, mistakes: dict, classes, path, title: str):
         ax.set_title(f"#{i}: {name(int(true))}\nas {name(int(guess))} ({prob:.0%})", fontsize=8)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    tmp = Path(path).with_suffix(".tmp.png")  # never a half-drawn file under the real name
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        replace_atomic(path, lambda f: fig.savefig(f, format="png", dpi=100), stale_in_folder=False)
+    finally:
+        plt.close(fig)

@@ -20,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from .checkpoint import replace_atomic
+from .tempfiles import replace_atomic
+from .terminal import is_terminal
 from .metrics import LOSS, TASKS, task_metrics
 
 def columns_for(task: str, eval_split: str = "val"):
@@ -57,11 +58,6 @@ def format_header(columns):
 
 def format_row(row: dict, columns):
     return "  ".join(_cell(row.get(key), width, fmt) for key, _, width, fmt in columns)
-
-
-def is_terminal(stream=None) -> bool:
-    stream = stream or sys.stdout
-    return hasattr(stream, "isatty") and stream.isatty() and os.environ.get("TERM") != "dumb"
 
 
 def make_report(task: str, log_every: int, eval_split: str = "val", stream=None):

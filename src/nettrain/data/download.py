@@ -15,8 +15,9 @@ default 30) bounds how long a silent connection is waited on. A body is read
 only up to the file's known size (``PUBLISHED_SIZE``, by MD5); a mirror that
 sends more is cut off there, not read to its end.
 
-A download killed before it finished leaves ``.<file>.<pid>.<random>.part``;
-the next download of that file removes it (see ``nettrain.tempfiles``).
+A download killed before it finished leaves ``.<file>.<pid>.part``; the
+next download of that file removes it (``nettrain.tempfiles.replace_atomic``,
+which every file nettrain writes whole goes through).
 
 ``MIRRORS`` and ``PUBLISHED_MD5`` are plain module-level dicts; tests can
 replace them, or pass ``mirrors=`` and ``md5s=`` to ``download_dataset``.
@@ -29,14 +30,14 @@ import math
 import os
 import re
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from ..errors import DataError
-from ..tempfiles import remove_stale
+from ..tempfiles import replace_atomic
+from ..terminal import is_terminal
 
 MIRRORS = {
     "mnist": [
@@ -177,7 +178,7 @@ class _RichProgress:
 
 
 def _make_progress():
-    if sys.stderr.isatty():
+    if is_terminal(sys.stderr):
         return _RichProgress()
     return _PlainProgress(sys.stderr)
 
@@ -186,7 +187,8 @@ def _make_progress():
 
 
 def _fetch_to(url: str, final: Path, md5: str, progress, timeout: float = TIMEOUT_S) -> int:
-    """Stream ``url`` into ``final`` via a temporary file; return the byte count.
+    """Stream ``url`` into ``final`` (``replace_atomic``: a temporary
+    ``.part`` file renamed into place once whole); return the byte count.
 
     Raises MirrorFailed (and leaves nothing behind) when the mirror cannot be
     reached, stays silent for ``timeout`` seconds, the connection drops, the
@@ -195,55 +197,51 @@ def _fetch_to(url: str, final: Path, md5: str, progress, timeout: float = TIMEOU
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     limit = PUBLISHED_SIZE.get(md5)
     most = limit if limit is not None else MAX_UNKNOWN_SIZE
-    fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.{os.getpid()}.", suffix=PART_SUFFIX)
-    tmp = Path(tmp_name)
-    try:
+    received = 0
+
+    def stream(out):
+        nonlocal received
         digest = hashlib.md5()
-        received = 0
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(request, timeout=timeout) as response:
-                    length = response.headers.get("Content-Length")
-                    total = int(length) if length and length.isdigit() else None
-                    if total is not None and total > most:
-                        raise MirrorFailed(f"announces {total:,} bytes, but {final.name} has "
-                                           f"{'exactly' if limit is not None else 'at most'} {most:,}")
-                    progress.start(url, total or limit)
-                    while True:
-                        # read1: whatever has arrived (at most CHUNK), so a stall
-                        # mid-chunk still counts the bytes that did come.
-                        chunk = response.read1(min(CHUNK, most + 1 - received))
-                        if not chunk:
-                            break
-                        received += len(chunk)
-                        if received > most:
-                            raise MirrorFailed(f"sent more than the {most:,} bytes of {final.name}; cut off there")
-                        out.write(chunk)
-                        digest.update(chunk)
-                        progress.advance(len(chunk))
-            except MirrorFailed:
-                raise
-            except urllib.error.HTTPError as err:
-                raise MirrorFailed(f"HTTP {err.code} {err.reason}") from None
-            except urllib.error.URLError as err:
-                raise MirrorFailed(f"cannot connect ({err.reason})") from None
-            except TimeoutError:
-                raise MirrorFailed(f"no data for {timeout:g} s after {received:,} bytes "
-                                   f"(set {TIMEOUT_ENV} to wait longer)") from None
-            except (http.client.HTTPException, OSError) as err:
-                raise MirrorFailed(f"connection lost after {received:,} bytes ({type(err).__name__}: {err})") from None
-            # http.client returns a short body without complaint when a
-            # server closes early, so compare against the announced length.
-            if total is not None and received != total:
-                raise MirrorFailed(f"connection closed after {received:,} of {total:,} bytes")
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                length = response.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                if total is not None and total > most:
+                    raise MirrorFailed(f"announces {total:,} bytes, but {final.name} has "
+                                       f"{'exactly' if limit is not None else 'at most'} {most:,}")
+                progress.start(url, total or limit)
+                while True:
+                    # read1: whatever has arrived (at most CHUNK), so a stall
+                    # mid-chunk still counts the bytes that did come.
+                    chunk = response.read1(min(CHUNK, most + 1 - received))
+                    if not chunk:
+                        break
+                    received += len(chunk)
+                    if received > most:
+                        raise MirrorFailed(f"sent more than the {most:,} bytes of {final.name}; cut off there")
+                    out.write(chunk)
+                    digest.update(chunk)
+                    progress.advance(len(chunk))
+        except MirrorFailed:
+            raise
+        except urllib.error.HTTPError as err:
+            raise MirrorFailed(f"HTTP {err.code} {err.reason}") from None
+        except urllib.error.URLError as err:
+            raise MirrorFailed(f"cannot connect ({err.reason})") from None
+        except TimeoutError:
+            raise MirrorFailed(f"no data for {timeout:g} s after {received:,} bytes "
+                               f"(set {TIMEOUT_ENV} to wait longer)") from None
+        except (http.client.HTTPException, OSError) as err:
+            raise MirrorFailed(f"connection lost after {received:,} bytes ({type(err).__name__}: {err})") from None
+        # http.client returns a short body without complaint when a
+        # server closes early, so compare against the announced length.
+        if total is not None and received != total:
+            raise MirrorFailed(f"connection closed after {received:,} of {total:,} bytes")
         if digest.hexdigest() != md5:
             raise MirrorFailed(f"MD5 mismatch (got {digest.hexdigest()}, expected {md5}); file discarded")
-        os.replace(tmp, final)
-        return received
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    replace_atomic(final, stream, PART_SUFFIX, stale_in_folder=False)
+    return received
 
 
 def download_file(filename: str, folder: Path, md5: str, mirrors, progress=None, timeout=None) -> Path:
@@ -254,7 +252,6 @@ def download_file(filename: str, folder: Path, md5: str, mirrors, progress=None,
     folder = Path(folder)
     final = folder / filename
     timeout = download_timeout() if timeout is None else timeout
-    remove_stale(final, PART_SUFFIX)  # what an interrupted download left
     failures = []
     with (progress or _make_progress()) as bar:
         for mirror in mirrors:

@@ -18,13 +18,13 @@ sees the error has to go and fix (or re-download) that file.
 from __future__ import annotations
 
 import gzip
-import os
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
+from ..tempfiles import replace_atomic
 
 # IDX type code -> element dtype (big-endian, as stored)
 IDX_DTYPES = {
@@ -169,10 +169,4 @@ def write_idx(path, array) -> Path:
     content = encode_idx(array)
     if path.name.endswith(".gz"):
         content = gzip.compress(content, compresslevel=6, mtime=0)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(content)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return replace_atomic(path, lambda f: f.write(content), stale_in_folder=False)
