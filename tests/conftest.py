@@ -1,10 +1,13 @@
 """Shared test setup: the ``gpu`` marker, the ``mpiexec`` fixture, seeding, the
-real-data folder, and ``run_cli`` (``from conftest import run_cli``)."""
+real-data folder, ``run_cli`` (``from conftest import run_cli``), and the fake
+MNIST files (``fake_mnist_files`` / the ``fake_mnist`` fixture)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -60,6 +63,76 @@ def run_cli(args, capsys):
         main([str(a) for a in args])
     out, err = capsys.readouterr()
     return exit_info.value.code, out, err
+
+
+FAKE_MNIST_TRAIN, FAKE_MNIST_TEST = 40, 12
+
+
+def fake_mnist_files(n_train: int = FAKE_MNIST_TRAIN, n_test: int = FAKE_MNIST_TEST, seed: int = 0) -> dict:
+    """The four gzip IDX files of a small MNIST-like set under their standard
+    names (random pixels, labels 0..9 in turn): file name -> bytes."""
+    import gzip
+
+    import numpy as np
+
+    from nettrain.data import datasets
+    from nettrain.data.idx import encode_idx
+
+    rng = np.random.default_rng(seed)
+    arrays = {
+        datasets.TRAIN_IMAGES: rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        datasets.TRAIN_LABELS: (np.arange(n_train) % 10).astype(np.uint8),
+        datasets.TEST_IMAGES: rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        datasets.TEST_LABELS: (np.arange(n_test) % 10).astype(np.uint8),
+    }
+    return {name: gzip.compress(encode_idx(a), mtime=0) for name, a in arrays.items()}
+
+
+def write_files(folder: Path, files: dict) -> Path:
+    """``files`` (name -> bytes) into ``folder`` (created); returns the folder."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    return folder
+
+
+@pytest.fixture
+def fake_mnist():
+    """``fake_mnist(folder, n_train=40, n_test=12, seed=0)``: a small MNIST-like
+    set's files (``fake_mnist_files``) written into ``folder``, e.g.
+    ``<root>/mnist`` or ``<root>/fashion-mnist``; returns the folder."""
+    return lambda folder, **sizes: write_files(folder, fake_mnist_files(**sizes))
+
+
+def run_cli_joined(args, capsys):
+    """``run_cli``, with stderr's lines joined by single spaces (rich wraps
+    long messages at the console's width): for matching words in a message."""
+    code, out, err = run_cli(args, capsys)
+    return code, out, " ".join(err.split())
+
+
+def cli_process(args, **kwargs) -> subprocess.Popen:
+    """``nettrain ARGS`` in a child process (for signals and kills), text pipes."""
+    return subprocess.Popen([sys.executable, "-c", "from nettrain.cli import main; main()", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def only_run(runs_dir: Path) -> Path:
+    """The one run folder in ``runs_dir`` (fails the test if there are more or none)."""
+    runs = [p for p in Path(runs_dir).iterdir() if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def read_metrics(run: Path) -> list[dict]:
+    """Every record of ``run``'s metrics.jsonl, in order."""
+    return [json.loads(line) for line in (Path(run) / "metrics.jsonl").read_text().splitlines()]
+
+
+def without_timing(records: list[dict]) -> list[dict]:
+    """The records without their ``seconds`` (the one figure two equal runs may differ in)."""
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
 
 
 @pytest.fixture

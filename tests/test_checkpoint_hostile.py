@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli as conftest_run_cli
+from conftest import run_cli_joined
 
 from nettrain import serialization
 from nettrain.checkpoint import read_checkpoint
@@ -154,11 +154,6 @@ def zip_bomb(source: Path, target: Path, gib: int = 1) -> Path:
 # --------------------------------------------------------------------------- running the CLI
 
 
-def run_cli(args, capsys):
-    code, out, err = conftest_run_cli(args, capsys)
-    return code, out, " ".join(err.split())  # rich wraps long lines
-
-
 def resume_args(run: Path, checkpoint: Path, tmp_path: Path):
     """``train --resume`` of a copy of ``run`` whose last checkpoint is ``checkpoint``."""
     copy = tmp_path / "run-copy"
@@ -208,7 +203,7 @@ MANIFEST_CASES = [
 @pytest.mark.parametrize("edit, words", [pytest.param(c[1], c[2], id=c[0]) for c in MANIFEST_CASES])
 def test_eval_of_a_crafted_manifest_names_the_file_and_the_field(edit, words, trained_run, tmp_path, capsys):
     path = crafted(trained_run / "checkpoints" / "last.npz", tmp_path / "crafted.npz", edit)
-    code, _, err = run_cli(["eval", "--checkpoint", path], capsys)
+    code, _, err = run_cli_joined(["eval", "--checkpoint", path], capsys)
     assert_refused(code, err, "crafted.npz", *words)
 
 
@@ -224,7 +219,7 @@ def test_resume_of_a_crafted_checkpoint_names_the_field_and_writes_nothing(edit,
     path = crafted(trained_run / "checkpoints" / "last.npz", tmp_path / "crafted.npz", edit)
     args = resume_args(trained_run, path, tmp_path)
     before = {p: p.read_bytes() for p in (tmp_path / "run-copy").rglob("*") if p.is_file()}
-    code, _, err = run_cli(args, capsys)
+    code, _, err = run_cli_joined(args, capsys)
     assert_refused(code, err, "last.npz", *words)
     after = {p: p.read_bytes() for p in (tmp_path / "run-copy").rglob("*") if p.is_file()}
     assert after == before
@@ -235,7 +230,7 @@ def test_the_model_must_match_the_config_shapes_before_reading(trained_run, tmp_
     members = _members(source)
     victim = _first_weight(members)
     path = crafted(source, tmp_path / "shape.npz", **{victim: _npy(np.zeros((3, 3), np.float32))})
-    code, _, err = run_cli(["eval", "--checkpoint", path], capsys)
+    code, _, err = run_cli_joined(["eval", "--checkpoint", path], capsys)
     assert_refused(code, err, "shape.npz", "model[", "shape (3, 3)", "expects")
 
 
@@ -249,7 +244,7 @@ def test_a_header_declaring_a_huge_shape_is_refused_before_reading(trained_run, 
     weights = np.load(io.BytesIO(members[victim]))
     huge = _npy_header((10 ** 12, *weights.shape)) + weights.tobytes()
     path = crafted(source, tmp_path / "huge.npz", **{victim: huge})
-    code, _, err = run_cli(["eval", "--checkpoint", path], capsys)
+    code, _, err = run_cli_joined(["eval", "--checkpoint", path], capsys)
     assert_refused(code, err, "huge.npz", "declares shape (1000000000000,")
 
 
@@ -264,7 +259,7 @@ def test_zip_members_nettrain_never_writes_are_refused(method, flags, words, tra
     entries = [_stored(name + ".npy", data) if name != victim else
                (name + ".npy", method, flags, data, zlib.crc32(data), len(data)) for name, data in members.items()]
     path = _raw_zip(tmp_path / "odd.npz", entries)
-    code, _, err = run_cli(["eval", "--checkpoint", path], capsys)
+    code, _, err = run_cli_joined(["eval", "--checkpoint", path], capsys)
     assert_refused(code, err, "odd.npz", *words)
 
 
@@ -307,7 +302,7 @@ def test_complex_model_weights_in_a_checkpoint_are_refused(trained_run, tmp_path
     victim = _first_weight(members)
     weights = np.load(io.BytesIO(members[victim]))
     path = crafted(source, tmp_path / "complex.npz", **{victim: _npy(weights.astype(np.complex64))})
-    code, _, err = run_cli(["eval", "--checkpoint", path], capsys)
+    code, _, err = run_cli_joined(["eval", "--checkpoint", path], capsys)
     assert_refused(code, err, "complex.npz", "complex64", "real numbers")
 
 
@@ -335,7 +330,7 @@ def test_a_fifo_is_not_a_regular_file(tmp_path):
 ])
 def test_counters_out_of_range_are_refused_on_resume(edit, words, trained_run, tmp_path, capsys):
     path = crafted(trained_run / "checkpoints" / "last.npz", tmp_path / "counters.npz", edit)
-    code, _, err = run_cli(resume_args(trained_run, path, tmp_path), capsys)
+    code, _, err = run_cli_joined(resume_args(trained_run, path, tmp_path), capsys)
     assert_refused(code, err, *words)
     assert "loss became" not in err
 

@@ -15,24 +15,10 @@ import pytest
 
 from nettrain.checkpoint import read_checkpoint
 from nettrain.cli import main
-from conftest import run_cli
+from conftest import cli_process, only_run, read_metrics, run_cli, without_timing
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
-
-
-def only_run(runs_dir: Path) -> Path:
-    runs = [p for p in runs_dir.iterdir() if p.is_dir()]
-    assert len(runs) == 1, runs
-    return runs[0]
-
-
-def metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-
-
-def without_timing(records):
-    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
 
 
 def test_train_clusters_writes_the_run_folder_and_plain_output(tmp_path, capsys):
@@ -43,7 +29,7 @@ def test_train_clusters_writes_the_run_folder_and_plain_output(tmp_path, capsys)
     assert (run / "config.yaml").exists()
     # no validation split: no best.npz (it could only be chosen on the test set), and it says so
     assert (run / "checkpoints" / "last.npz").exists() and not (run / "checkpoints" / "best.npz").exists()
-    records = metrics(run)
+    records = read_metrics(run)
     assert [r["kind"] for r in records] == ["epoch", "epoch", "epoch", "final"]
     assert records[-1]["test_acc"] >= 0.99  # the tutorial's two clouds separate cleanly
     assert "best" not in records[-1]
@@ -59,10 +45,10 @@ def test_each_printed_figure_names_its_checkpoint_and_best_is_chosen_on_val(tmp_
                               "--set", "data.val_split=200", "--set", "optimizer.lr=0.01"], capsys)
     assert code == 0, err
     run = only_run(tmp_path)
-    final = metrics(run)[-1]
+    final = read_metrics(run)[-1]
     best = final["best"]
     assert best["metric"] == "val_acc"
-    val = {r["epoch"]: r["val_acc"] for r in metrics(run) if r["kind"] == "epoch"}
+    val = {r["epoch"]: r["val_acc"] for r in read_metrics(run) if r["kind"] == "epoch"}
     assert best["value"] == max(val.values()) and best["epoch"] == min(e for e, v in val.items() if v == best["value"])
     assert f"test accuracy {final['test_acc']:.2%} (the last epoch, 4: last.npz)" in out
     assert (f"{run / 'checkpoints' / 'best.npz'} (epoch {best['epoch']}, the best val accuracy "
@@ -77,7 +63,7 @@ def test_best_is_written_whenever_val_improves_whatever_checkpoint_every_says(tm
                               "--set", "train.checkpoint_every=3"], capsys)
     assert code == 0, err
     run = only_run(tmp_path)
-    best = metrics(run)[-1]["best"]
+    best = read_metrics(run)[-1]["best"]
     assert best["epoch"] % 3 != 0 and best["epoch"] != 5  # an epoch that is not a checkpoint epoch
     saved = read_checkpoint(run / "checkpoints" / "best.npz")
     assert saved["epoch"] == best["epoch"] and saved["best"] == best
@@ -90,7 +76,7 @@ def test_early_stopping_writes_last_at_the_epoch_it_stops_whatever_checkpoint_ev
                               "--set", "train.checkpoint_every=4"], capsys)
     assert code == 0, err
     run = only_run(tmp_path)
-    final = metrics(run)[-1]
+    final = read_metrics(run)[-1]
     assert "early_stop" in final and final["epoch"] == 2
     assert read_checkpoint(run / "checkpoints" / "last.npz")["epoch"] == final["epoch"]
 
@@ -137,7 +123,7 @@ def test_eval_of_a_regression_run_reports_mse_and_mae_whatever_the_loss(loss, tm
 def test_regression_configs_train_and_report_mae(config, epochs, tmp_path, capsys):
     code, out, err = run_cli(["train", CONFIGS / config, "--runs-dir", tmp_path, "--epochs", epochs], capsys)
     assert code == 0, err
-    final = metrics(only_run(tmp_path))[-1]
+    final = read_metrics(only_run(tmp_path))[-1]
     assert "test_mae" in final and np.isfinite(final["test_loss"])
 
 
@@ -160,7 +146,7 @@ def test_exact_resume_between_epochs_is_bit_identical(tmp_path, capsys):
     # metrics.jsonl ends up as the straight run's: the resume cuts it back to
     # the checkpoint's records (the first part's final record goes), so there
     # is one row per epoch and exactly one final.
-    straight_records, split_records = metrics(only_run(straight)), metrics(run)
+    straight_records, split_records = read_metrics(only_run(straight)), read_metrics(run)
     assert [r["kind"] for r in split_records] == ["epoch", "epoch", "epoch", "epoch", "final"]
     assert without_timing(straight_records) == without_timing(split_records)
 
@@ -210,16 +196,9 @@ def test_sigint_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert without_timing(reference.records) == without_timing(resumed.records)
 
 
-def _cli_process(args, **kwargs):
-    return subprocess.Popen(
-        [sys.executable, "-c", "from nettrain.cli import main; main()", *map(str, args)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,
-    )
-
-
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_through_the_cli_checkpoints_and_prints_the_resume_command(signum, code, tmp_path, capsys):
-    proc = _cli_process(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", 1000,
+    proc = cli_process(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", 1000,
                          "--set", "data.train_size=4000", "--set", "data.val_split=500"])
     deadline = time.time() + 60
     while time.time() < deadline and not list(tmp_path.glob("*/metrics.jsonl")):
@@ -230,7 +209,7 @@ def test_signal_through_the_cli_checkpoints_and_prints_the_resume_command(signum
     assert "resume with:" in err and "--resume" in err and "Traceback" not in err
     run = only_run(tmp_path)
     assert read_checkpoint(run / "checkpoints" / "last.npz")["step"] > 0
-    assert metrics(run)[-1]["kind"] == "stopped"
+    assert read_metrics(run)[-1]["kind"] == "stopped"
     code, listing, _ = run_cli(["runs", "--runs-dir", tmp_path], capsys)
     assert code == 0 and "stopped" in listing and "%" in listing  # best val accuracy so far, unfinished
 
@@ -258,7 +237,7 @@ def test_diverging_loss_stops_with_a_message_naming_the_step(tmp_path, capsys):
                               "--set", "optimizer.lr=10.0"], capsys)
     assert code == 1
     assert "loss became" in err and "at step" in err and "Traceback" not in err
-    assert metrics(only_run(tmp_path))[-1]["kind"] == "stopped"
+    assert read_metrics(only_run(tmp_path))[-1]["kind"] == "stopped"
 
 
 def _folder_state(folder: Path) -> dict:

@@ -11,31 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import FAKE_MNIST_TEST, FAKE_MNIST_TRAIN, fake_mnist_files, write_files
 from nettrain.data import MNIST, FashionMNIST, build_data, datasets, download
-from nettrain.data.idx import encode_idx
 from nettrain.errors import DataError
 
 FILES = datasets.IMAGE_FILES
-N_TRAIN, N_TEST = 40, 12
-
-
-def make_fake_files(seed=0) -> dict:
-    """The four gzip IDX files of a tiny MNIST-like set: name -> bytes."""
-    rng = np.random.default_rng(seed)
-    arrays = {
-        datasets.TRAIN_IMAGES: rng.integers(0, 256, (N_TRAIN, 28, 28), dtype=np.uint8),
-        datasets.TRAIN_LABELS: (np.arange(N_TRAIN) % 10).astype(np.uint8),
-        datasets.TEST_IMAGES: rng.integers(0, 256, (N_TEST, 28, 28), dtype=np.uint8),
-        datasets.TEST_LABELS: (np.arange(N_TEST) % 10).astype(np.uint8),
-    }
-    return {name: gzip.compress(encode_idx(a), mtime=0) for name, a in arrays.items()}
-
-
-def write_files(folder: Path, files: dict) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        (folder / name).write_bytes(content)
-    return folder
+N_TRAIN, N_TEST = FAKE_MNIST_TRAIN, FAKE_MNIST_TEST
 
 
 @pytest.fixture
@@ -53,7 +34,7 @@ def isolated_roots(tmp_path, monkeypatch):
 
 
 def test_lookup_order_env_then_working_dir_then_cache_then_system(isolated_roots, monkeypatch):
-    files = make_fake_files()
+    files = fake_mnist_files()
     env_root = isolated_roots / "env-root"
     cache, system = isolated_roots / "xdg-cache" / "nettrain", isolated_roots / "usr-share-datasets"
     monkeypatch.setenv("NETTRAIN_DATA", str(env_root))
@@ -70,7 +51,7 @@ def test_lookup_order_env_then_working_dir_then_cache_then_system(isolated_roots
 
 def test_a_named_root_is_the_only_place_looked_in(isolated_roots, monkeypatch):
     # The data is everywhere else; a root the user names that lacks it is an error, not a fallback.
-    files = make_fake_files()
+    files = fake_mnist_files()
     monkeypatch.setenv("NETTRAIN_DATA", str(write_files(isolated_roots / "env" / "mnist", files).parent))
     write_files(isolated_roots / "xdg-cache" / "nettrain" / "mnist", files)
     write_files(isolated_roots / "data" / "mnist", files)
@@ -93,7 +74,7 @@ def test_cache_defaults_to_home_dot_cache_without_xdg(monkeypatch, tmp_path):
 
 
 def test_a_folder_missing_one_file_is_skipped(isolated_roots, monkeypatch):
-    files = make_fake_files()
+    files = fake_mnist_files()
     partial = dict(files)
     del partial[datasets.TEST_LABELS]
     write_files(isolated_roots / "env" / "mnist", partial)
@@ -103,7 +84,7 @@ def test_a_folder_missing_one_file_is_skipped(isolated_roots, monkeypatch):
 
 
 def test_mnist_class_loads_from_root(isolated_roots):
-    write_files(isolated_roots / "root" / "mnist", make_fake_files())
+    write_files(isolated_roots / "root" / "mnist", fake_mnist_files())
     train = MNIST(root=isolated_roots / "root", train=True, download=False)
     test = MNIST(root=isolated_roots / "root", train=False, download=False)
     assert len(train) == N_TRAIN and len(test) == N_TEST
@@ -138,7 +119,7 @@ def test_a_mistyped_nettrain_data_is_named_and_never_created(isolated_roots, mon
 
 
 def test_a_corrupt_local_file_is_reported_not_skipped(isolated_roots):
-    files = make_fake_files()
+    files = fake_mnist_files()
     files[datasets.TRAIN_IMAGES] = files[datasets.TRAIN_IMAGES][:200]
     folder = write_files(isolated_roots / "root" / "mnist", files)
     with pytest.raises(DataError, match="truncated") as err:
@@ -148,7 +129,7 @@ def test_a_corrupt_local_file_is_reported_not_skipped(isolated_roots):
 
 def test_recompressed_local_files_are_accepted(isolated_roots):
     # Local files are checked by structure, not by the mirrors' .gz MD5.
-    files = {name: gzip.compress(gzip.decompress(c), compresslevel=1) for name, c in make_fake_files().items()}
+    files = {name: gzip.compress(gzip.decompress(c), compresslevel=1) for name, c in fake_mnist_files().items()}
     write_files(isolated_roots / "root" / "mnist", files)
     bundle = build_data("mnist", root=str(isolated_roots / "root"), download=False, seed=0)
     assert bundle.train[0].shape == (N_TRAIN, 1, 28, 28)
@@ -185,7 +166,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def server():
     """An HTTP server on 127.0.0.1 serving the fake files under /good/, /bad/ and /drop/."""
-    files = make_fake_files()
+    files = fake_mnist_files()
     handler = type("Handler", (_Handler,), {"files": files})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -314,7 +295,7 @@ def test_cli_download_puts_files_under_root(server, isolated_roots, monkeypatch,
 
 
 def test_cli_info_prints_counts_of_local_files(isolated_roots, capsys):
-    write_files(isolated_roots / "r" / "mnist", make_fake_files())
+    write_files(isolated_roots / "r" / "mnist", fake_mnist_files())
     code, out, err = _run_cli(["data", "info", "mnist", "--root", str(isolated_roots / "r")], capsys)
     assert code == 0, err
     assert "(--root)" in out  # where it was found: the option the user gave
@@ -327,7 +308,7 @@ def test_cli_verify_fails_on_content_that_is_not_the_published_data(isolated_roo
     import nettrain.cli.data  # noqa: F401 - registers the `data` sub-app
     from nettrain.cli.common import app
 
-    write_files(isolated_roots / "r" / "mnist", make_fake_files())
+    write_files(isolated_roots / "r" / "mnist", fake_mnist_files())
     result = CliRunner().invoke(app, ["data", "verify", "mnist", "--root", str(isolated_roots / "r")])
     assert result.exit_code == 1
     assert "FAIL" in result.output and "4 check(s) failed" in result.output
@@ -354,7 +335,7 @@ def test_cli_download_offline_gives_the_remedy_once(isolated_roots, monkeypatch,
 
 
 def test_cli_download_of_data_already_found_downloads_nothing(isolated_roots, capsys):
-    write_files(isolated_roots / "data" / "mnist", make_fake_files())
+    write_files(isolated_roots / "data" / "mnist", fake_mnist_files())
     code, out, err = _run_cli(["data", "download", "mnist"], capsys)
     assert code == 0, err
     assert "already in data/mnist (./data in the working directory)" in out

@@ -5,7 +5,6 @@ ends with the uninterrupted run's records."""
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import signal
@@ -16,29 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli as conftest_run_cli
+from conftest import cli_process, only_run, read_metrics, run_cli_joined, without_timing
 
 from nettrain.checkpoint import read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 CLUSTERS = CONFIGS / "clusters.yaml"
-
-
-def run_cli(args, capsys):
-    code, out, err = conftest_run_cli(args, capsys)
-    return code, out, " ".join(err.split())  # rich wraps long lines
-
-
-def only_run(runs: Path) -> Path:
-    folders = [p for p in runs.iterdir() if p.is_dir()]
-    assert len(folders) == 1, folders
-    return folders[0]
-
-
-def rows(run: Path):
-    return [{k: v for k, v in json.loads(line).items() if k != "seconds"}
-            for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 def everything(folder: Path) -> dict:
@@ -49,17 +32,12 @@ def no_space(path):
     return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
-def _cli_process(args, **kwargs):
-    return subprocess.Popen([sys.executable, "-c", "from nettrain.cli import main; main()", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
-
-
 # --------------------------------------------------------------------------- item 3: kill between the row and the checkpoint
 
 
 def test_a_kill_between_an_epochs_row_and_its_checkpoint_leaves_no_duplicate_rows(tmp_path, capsys):
     straight, broken = tmp_path / "straight", tmp_path / "broken"
-    assert run_cli(["train", CLUSTERS, "--runs-dir", straight, "--epochs", 3], capsys)[0] == 0
+    assert run_cli_joined(["train", CLUSTERS, "--runs-dir", straight, "--epochs", 3], capsys)[0] == 0
     # The process dies as it starts epoch 2's checkpoint: its row is already in metrics.jsonl.
     script = (
         "import os\n"
@@ -75,11 +53,11 @@ def test_a_kill_between_an_epochs_row_and_its_checkpoint_leaves_no_duplicate_row
     )
     assert subprocess.run([sys.executable, "-c", script], capture_output=True).returncode == 9
     run = only_run(broken)
-    assert [r["epoch"] for r in rows(run)] == [1, 2]  # the row of the epoch whose checkpoint never came
-    code, _, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz"], capsys)
+    assert [r["epoch"] for r in read_metrics(run)] == [1, 2]  # the row of the epoch whose checkpoint never came
+    code, _, err = run_cli_joined(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz"], capsys)
     assert code == 0, err
-    assert rows(run) == rows(only_run(straight))
-    assert [r["kind"] for r in rows(run)] == ["epoch", "epoch", "epoch", "final"]
+    assert without_timing(read_metrics(run)) == without_timing(read_metrics(only_run(straight)))
+    assert [r["kind"] for r in read_metrics(run)] == ["epoch", "epoch", "epoch", "final"]
 
 
 # --------------------------------------------------------------------------- item 5: one process per run folder
@@ -88,7 +66,7 @@ def test_a_kill_between_an_epochs_row_and_its_checkpoint_leaves_no_duplicate_row
 def test_a_second_resume_of_a_running_run_is_refused_naming_the_pid(trained_run, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
-    first = _cli_process(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+    first = cli_process(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
                           "--epochs", 100000])
     try:
         deadline = time.time() + 60
@@ -96,7 +74,7 @@ def test_a_second_resume_of_a_running_run_is_refused_naming_the_pid(trained_run,
             time.sleep(0.05)
         while time.time() < deadline and not (run / ".lock").read_text().strip():
             time.sleep(0.05)
-        code, _, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+        code, _, err = run_cli_joined(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
                                 "--epochs", 9], capsys)
         assert code == 2, err
         assert f"in use by process {first.pid}" in err and "Traceback" not in err
@@ -111,7 +89,7 @@ def test_a_lock_left_by_a_killed_run_is_taken_over_with_a_notice(trained_run, tm
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
     (run / ".lock").write_text("999999999\n")
-    code, _, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+    code, _, err = run_cli_joined(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
                             "--epochs", 2], capsys)
     assert code == 0, err
     assert "took over the lock of process 999999999" in err
@@ -132,7 +110,7 @@ def test_a_full_disk_mid_run_is_one_line_with_the_resume_command(tmp_path, capsy
         return real(obj, f)
 
     monkeypatch.setattr(checkpoint, "save", full_at_epoch_2)
-    code, _, err = run_cli(["train", CLUSTERS, "--runs-dir", tmp_path, "--epochs", 3], capsys)
+    code, _, err = run_cli_joined(["train", CLUSTERS, "--runs-dir", tmp_path, "--epochs", 3], capsys)
     run = only_run(tmp_path)
     assert code == 1
     assert "no space left on device" in err and "Traceback" not in err
@@ -166,7 +144,7 @@ def test_a_full_disk_during_the_stop_save_after_ctrl_c_names_the_last_good_check
         return real_step(self, stop, started)
 
     monkeypatch.setattr(trainer_module.Trainer, "_train_steps", interrupted)
-    code, _, err = run_cli(proc_args, capsys)
+    code, _, err = run_cli_joined(proc_args, capsys)
     run = only_run(tmp_path)
     assert code == 1 and "Traceback" not in err
     assert "no space left on device" in err and f"--resume {run / 'checkpoints' / 'last.npz'}" in err
@@ -180,7 +158,7 @@ def test_a_full_disk_before_the_first_checkpoint_leaves_nothing(tmp_path, capsys
         raise no_space(f.name)
 
     monkeypatch.setattr(checkpoint, "save", always_full)
-    code, _, err = run_cli(["train", CLUSTERS, "--runs-dir", tmp_path / "runs", "--epochs", 2], capsys)
+    code, _, err = run_cli_joined(["train", CLUSTERS, "--runs-dir", tmp_path / "runs", "--epochs", 2], capsys)
     assert code == 1 and "no space left on device" in err and "Traceback" not in err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
@@ -195,7 +173,7 @@ def test_a_full_disk_while_writing_the_new_runs_config_leaves_nothing(tmp_path, 
         return real_write_text(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "write_text", full_for_config)
-    code, _, err = run_cli(["train", CLUSTERS, "--runs-dir", tmp_path / "runs", "--epochs", 1], capsys)
+    code, _, err = run_cli_joined(["train", CLUSTERS, "--runs-dir", tmp_path / "runs", "--epochs", 1], capsys)
     assert code == 2 and "no space left on device" in err and "Traceback" not in err
     assert len(err.split("error:")) == 2
     assert not any((tmp_path / "runs").iterdir())
@@ -211,7 +189,7 @@ def test_a_full_disk_while_writing_the_new_runs_config_leaves_nothing(tmp_path, 
                  id="under a file"),
 ])
 def test_an_unusable_runs_dir_is_one_line_exit_2(runs_dir, words, tmp_path, capsys):
-    code, _, err = run_cli(["train", CLUSTERS, "--runs-dir", runs_dir(tmp_path), "--epochs", 1], capsys)
+    code, _, err = run_cli_joined(["train", CLUSTERS, "--runs-dir", runs_dir(tmp_path), "--epochs", 1], capsys)
     assert code == 2, err
     assert "Traceback" not in err
     for word in words:
@@ -223,7 +201,7 @@ def test_a_read_only_runs_dir_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
 
     monkeypatch.setattr(Path, "mkdir", read_only)
-    code, _, err = run_cli(["train", CLUSTERS, "--runs-dir", tmp_path / "runs", "--epochs", 1], capsys)
+    code, _, err = run_cli_joined(["train", CLUSTERS, "--runs-dir", tmp_path / "runs", "--epochs", 1], capsys)
     assert code == 2 and "read-only file system" in err and "Traceback" not in err
 
 
@@ -232,7 +210,7 @@ def test_a_checkpoint_path_that_is_a_folder_is_refused_before_resuming(trained_r
     shutil.copytree(trained_run, run)
     (run / "checkpoints" / "best.npz").unlink(missing_ok=True)  # a run without a val split has none
     (run / "checkpoints" / "best.npz").mkdir()
-    code, _, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+    code, _, err = run_cli_joined(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
                             "--epochs", 2], capsys)
     assert code == 2 and "best.npz: is a folder" in err and "Traceback" not in err
 
@@ -249,7 +227,7 @@ def test_a_resume_refused_while_restoring_leaves_the_run_untouched(trained_run, 
     state["loader"]["num_samples"] += 50  # a loader for another data set size: refused by the loader itself
     write_atomic(state, run / "checkpoints" / "last.npz")
     before = everything(run)
-    code, _, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+    code, _, err = run_cli_joined(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
                             "--epochs", 9], capsys)
     assert code == 2 and "num_samples" in err
     assert everything(run) == before  # config.yaml still says the run's own epochs
@@ -260,7 +238,7 @@ def test_a_resume_refused_while_restoring_leaves_the_run_untouched(trained_run, 
 
 def test_a_config_that_needs_more_memory_than_there_is_names_the_key(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("nettrain.memory_estimate.available_bytes", lambda: 1 << 30)
-    code, _, err = run_cli(["train", CLUSTERS, "--runs-dir", tmp_path, "--set", "model.hidden=[20000, 20000]"],
+    code, _, err = run_cli_joined(["train", CLUSTERS, "--runs-dir", tmp_path, "--set", "model.hidden=[20000, 20000]"],
                            capsys)
     assert code == 2 and "model.hidden" in err and "GiB" in err and "1 GiB available" in err
     assert not any(tmp_path.iterdir())
@@ -268,7 +246,8 @@ def test_a_config_that_needs_more_memory_than_there_is_names_the_key(tmp_path, c
 
 @pytest.mark.parametrize("size", ["1000000000000", str(2 ** 62), "1" + "0" * 100])
 def test_a_data_set_of_absurd_size_is_refused_before_allocating(size, tmp_path, capsys):
-    code, _, err = run_cli(["train", CLUSTERS, "--runs-dir", tmp_path, "--set", f"data.train_size={size}"], capsys)
+    code, _, err = run_cli_joined(["train", CLUSTERS, "--runs-dir", tmp_path, "--set", f"data.train_size={size}"],
+                                  capsys)
     assert code == 2 and "data.train_size" in err and "Traceback" not in err
 
 
@@ -283,7 +262,7 @@ def test_names_the_file_system_cannot_hold_are_one_line_exit_2(args, words, tmp_
     extra = [str(a) for a in args(tmp_path)]
     if not any("runs_dir" in a or "--runs-dir" in a for a in extra):
         extra += ["--runs-dir", str(tmp_path / "runs")]
-    code, _, err = run_cli(["train", CLUSTERS, "--epochs", 1, *extra], capsys)
+    code, _, err = run_cli_joined(["train", CLUSTERS, "--epochs", 1, *extra], capsys)
     assert code == 2, err
     assert "Traceback" not in err
     for word in words:
@@ -301,7 +280,7 @@ def test_a_full_disk_when_resuming_is_one_line_and_changes_nothing(trained_run, 
         raise no_space(path)
 
     monkeypatch.setattr(checkpoint, "replace_atomic", full)
-    code, _, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+    code, _, err = run_cli_joined(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
                             "--epochs", 3], capsys)
     assert code == 2 and "no space left on device" in err and "not resumed" in err and "Traceback" not in err
     assert everything(run) == before
@@ -312,6 +291,6 @@ def test_runs_lists_a_run_whose_metrics_end_in_a_torn_line(trained_run, tmp_path
     shutil.copytree(trained_run, run)
     with open(run / "metrics.jsonl", "a") as f:
         f.write('{"kind": "epoch", "epoch": 2, "train_lo')  # a kill or a full disk mid-append
-    code, out, err = run_cli(["runs", "--runs-dir", tmp_path / "runs"], capsys)
+    code, out, err = run_cli_joined(["runs", "--runs-dir", tmp_path / "runs"], capsys)
     assert code in (0, None), err
     assert trained_run.name[:20] in out and "Traceback" not in err

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from conftest import only_run, read_metrics, run_cli, without_timing
 from nettrain.checkpoint import read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,19 +30,6 @@ def _settings(config, *overrides):
     from nettrain.config import load_config
 
     return load_config(CONFIGS / config, list(overrides)).to_dict()
-
-
-def _without_timing(records):
-    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
-
-
-def _records(run_dir):
-    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-
-
-def _only_run(runs_dir):
-    [run] = [p for p in runs_dir.iterdir() if p.is_dir()]
-    return run
 
 
 MNIST_SMALL = ("train.limit_batches=6", "data.batch_size=32")
@@ -87,7 +74,7 @@ def test_a_run_stopped_mid_epoch_resumes_bit_identically(case, tmp_path):
     a, b = reference.c.model.state_dict(), resumed.c.model.state_dict()
     for key in a:
         np.testing.assert_array_equal(a[key].numpy(), b[key].numpy(), err_msg=key)
-    assert _without_timing(reference.records) == _without_timing(resumed.records)
+    assert without_timing(reference.records) == without_timing(resumed.records)
     assert reference.c.optimizer.param_groups[0]["lr"] == resumed.c.optimizer.param_groups[0]["lr"]
 
 
@@ -101,7 +88,7 @@ def test_early_stopping_stops_records_why_and_keeps_its_patience_across_a_resume
     straight, split = tmp_path / "straight", tmp_path / "split"
     code, out, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", straight, *EARLY], capsys)
     assert code == 0, err
-    records = _records(_only_run(straight))
+    records = read_metrics(only_run(straight))
     epochs = [r for r in records if r["kind"] == "epoch"]
     # The first epoch sets the best; no later one beats it by 0.5; patience 2 -> stop after epoch 3.
     assert len(epochs) == 3 and "early_stop" in epochs[-1] and "early_stop" in records[-1]
@@ -110,12 +97,12 @@ def test_early_stopping_stops_records_why_and_keeps_its_patience_across_a_resume
 
     # Stopped after epoch 2 (one epoch of patience used), resumed: stops at 3 as well, not 4.
     assert run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", split, "--epochs", 2, *EARLY], capsys)[0] == 0
-    run = _only_run(split)
+    run = only_run(split)
     code, _, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
                             "--epochs", 10], capsys)
     assert code == 0, err
-    resumed = [r for r in _records(run) if r["kind"] == "epoch"]
-    assert _without_timing(resumed) == _without_timing(epochs)
+    resumed = [r for r in read_metrics(run) if r["kind"] == "epoch"]
+    assert without_timing(resumed) == without_timing(epochs)
 
     code, out, _ = run_cli(["runs", "--runs-dir", straight], capsys)
     assert "early" in out and "@3" in out  # the status cell "early stop @3" (it may wrap at 80 columns)
@@ -139,7 +126,7 @@ def test_limit_batches_trains_and_evaluates_on_the_first_n_batches(tmp_path, cap
     code, _, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", 2,
                             "--set", "train.limit_batches=3"], capsys)
     assert code == 0, err
-    records = _records(_only_run(tmp_path))
+    records = read_metrics(only_run(tmp_path))
     assert [r["step"] for r in records if r["kind"] == "epoch"] == [3, 6]
     assert records[-1]["test_samples"] == 3 * 50
 
@@ -174,7 +161,7 @@ def test_a_per_step_schedule_moves_the_rate_every_step_and_shows_it(tmp_path, ca
     rates = [float(line.split(" lr ")[1].split()[0]) for line in err.splitlines() if " lr " in line and "step" in line]
     assert len(set(rates)) == len(rates) > 1  # a new rate at every logged step
     assert max(rates) > 0.5 and rates[0] < 0.1
-    final_epoch = [r for r in _records(_only_run(tmp_path)) if r["kind"] == "epoch"][-1]
+    final_epoch = [r for r in read_metrics(only_run(tmp_path)) if r["kind"] == "epoch"][-1]
     assert final_epoch["lr"] == pytest.approx(1.0 / 25 / 1e4)
 
 
@@ -235,9 +222,9 @@ def test_tensorboard_scalars_follow_the_epochs(tmp_path, capsys):
     code, out, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", 3,
                               "--set", "output.tensorboard=true", "--set", "train.log_every=5"], capsys)
     assert code == 0, err
-    run = _only_run(tmp_path)
+    run = only_run(tmp_path)
     scalars = read_scalars(run / "tensorboard")
-    epochs = [r for r in _records(run) if r["kind"] == "epoch"]
+    epochs = [r for r in read_metrics(run) if r["kind"] == "epoch"]
     assert [step for step, _ in scalars["train/loss"]] == [1, 2, 3]
     assert [v for _, v in scalars["test/acc"]] == [round(r["test_acc"], 6) for r in epochs]
     assert [step for step, _ in scalars["step/loss"]] == list(range(5, 61, 5))
@@ -251,7 +238,7 @@ def test_eval_show_draws_the_most_confident_mistakes(tmp_path, capsys):
     code, _, err = run_cli(["train", CONFIGS / "lenet.yaml", "--runs-dir", tmp_path / "runs", "--epochs", 1,
                             "--set", "train.limit_batches=3", "--set", "data.val_split=0"], capsys)
     assert code == 0, err
-    checkpoint = _only_run(tmp_path / "runs") / "checkpoints" / "last.npz"
+    checkpoint = only_run(tmp_path / "runs") / "checkpoints" / "last.npz"
     picture = tmp_path / "mistakes.png"
     code, out, err = run_cli(["eval", "--checkpoint", checkpoint, "--show", 6, "--out", picture, "--json"], capsys)
     assert code == 0, err
@@ -285,7 +272,7 @@ def test_runs_export_writes_the_epoch_records_as_csv(trained_run, tmp_path, caps
     code, printed, err = run_cli(["runs", "export", trained_run, "--csv", out], capsys)
     assert code == 0, err
     rows = list(csv.DictReader(out.open()))
-    epochs = [r for r in _records(trained_run) if r["kind"] == "epoch"]
+    epochs = [r for r in read_metrics(trained_run) if r["kind"] == "epoch"]
     assert len(rows) == len(epochs) and rows[0]["epoch"] == "1"
     assert float(rows[-1]["train_loss"]) == epochs[-1]["train_loss"]
     assert {"epoch", "step", "train_loss", "test_acc", "lr"} <= set(rows[0])
