@@ -55,12 +55,14 @@ def available_bytes() -> int:
     return amount
 
 
-def estimate(config: dict) -> dict:
-    """{config key: estimated bytes} for the data set, the model and the activations."""
+def estimate(config) -> dict:
+    """{config key: estimated bytes} for the data set, the model and the
+    activations of a typed ``Config`` (a mapping is validated into one)."""
+    from .config import as_config
     from .data.datasets import IMAGE_DATASETS, SYNTHETIC_DATASETS, make_synthetic
 
-    data, model = config["data"], config["model"]
-    name = data["dataset"]
+    cfg = as_config(config)
+    name = cfg.data.dataset
     if name in IMAGE_DATASETS:
         info = IMAGE_DATASETS[name]
         sample_shape = (1, *info.image_shape)
@@ -72,30 +74,27 @@ def estimate(config: dict) -> dict:
         sample_shape = tuple(probe[0].shape[1:])
         sizes = {"train": info.train_size, "test": info.test_size}
         outputs = max(2, probe[1].shape[1] if probe[1].ndim == 2 else int(probe[1].max()) + 1)
+    options = cfg.data.kwargs()  # the synthetic sets' sizes (None: the set's own)
     for split in sizes:
-        given = data.get(f"{split}_size")
-        if isinstance(given, int) and not isinstance(given, bool) and given > 0:
-            sizes[split] = given
+        if options.get(f"{split}_size") is not None:
+            sizes[split] = options[f"{split}_size"]
     values = math.prod(sample_shape)
     data_key = "data.train_size" if sizes["train"] >= sizes["test"] else "data.test_size"
     data_bytes = (sizes["train"] + sizes["test"]) * values * FLOAT * 2
 
-    widths = _layer_widths(model, sample_shape, values, outputs)
-    params = sum(a * b + b for a, b in zip([values] + widths[:-1], widths)) if model["name"] == "mlp" \
+    widths = _layer_widths(cfg.model, sample_shape, values, outputs)
+    params = sum(a * b + b for a, b in zip([values] + widths[:-1], widths)) if cfg.model.name == "mlp" \
         else _lenet_parameters(sample_shape, outputs)
-    buffers = OPTIMIZER_BUFFERS.get(config.get("optimizer", {}).get("name"), 3)
+    buffers = OPTIMIZER_BUFFERS.get(cfg.optimizer.name, 3)
     model_bytes = params * FLOAT * (2 + buffers)
-    batch = data.get("batch_size") or 64
     activation_values = sum(widths) + values
-    activation_bytes = max(batch * 3, EVAL_BATCH * 2) * activation_values * FLOAT
+    activation_bytes = max(cfg.data.batch_size * 3, EVAL_BATCH * 2) * activation_values * FLOAT
     return {data_key: data_bytes, "model.hidden": model_bytes, "data.batch_size": activation_bytes}
 
 
 def _layer_widths(model, sample_shape, values, outputs):
-    if model["name"] == "mlp":
-        hidden = model.get("hidden") or []
-        hidden = [hidden] if isinstance(hidden, int) else list(hidden)
-        return [int(h) for h in hidden] + [outputs]
+    if model.name == "mlp":
+        return [int(h) for h in model.kwargs()["hidden"]] + [outputs]
     side = sample_shape[-1]
     first, second = (side - 4) ** 2 * 6, ((side - 4) // 2 - 4) ** 2 * 16
     return [first, first // 4, second, second // 4, 120, 84, outputs]
@@ -108,7 +107,7 @@ def _lenet_parameters(sample_shape, outputs):
         + (84 * outputs + outputs)
 
 
-def check_fits_memory(config: dict, source: str = "config"):
+def check_fits_memory(config, source: str = "config"):
     """ConfigError (exit 2) when the estimate exceeds the memory available."""
     parts = estimate(config)
     total = sum(parts.values())

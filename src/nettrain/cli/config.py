@@ -31,7 +31,7 @@ app.add_typer(config_app, name="config")
 
 
 def checked_config(config: Path, overrides) -> tuple:
-    """(resolved config dict, the probe DataBundle): the schema's checks, then
+    """(the typed Config, the probe DataBundle): the schema's checks, then
     the checks that need the data set's shapes (loss and model against the
     data), on stand-in data: nothing is read, downloaded or written."""
     from ..config import load_config
@@ -39,14 +39,13 @@ def checked_config(config: Path, overrides) -> tuple:
     from ..trainer import data_from_config, model_arguments
 
     cfg = load_config(config, list(overrides or []))
-    settings = cfg.to_dict()
     bundle = data_from_config(cfg, probe=True, source=str(config))
     model_arguments(cfg, bundle, source=str(config))
-    init_from = settings["model"].get("init_from")
+    init_from = cfg.model.init_from
     if init_from and not Path(init_from).is_file():
         raise ConfigError(f"{config}: model.init_from: {init_from} is not a file; give the path of a "
                           ".safetensors file of weights")
-    return settings, bundle
+    return cfg, bundle
 
 
 @config_app.command("show", cls=Command)
@@ -84,9 +83,8 @@ def check_command(
     \b
         nettrain config check configs/lenet.yaml --set data.batch_size=128
     """
-    settings, bundle = checked_config(config, set_)
+    cfg, bundle = checked_config(config, set_)
     console.print(
-        f"{config}: ok ({settings['data']['dataset']} / {settings['model']['name']}, "
-        f"{settings['optimizer']['name']}, {settings['train']['epochs']} epoch(s))",
+        f"{config}: ok ({cfg.data.dataset} / {cfg.model.name}, {cfg.optimizer.name}, {cfg.train.epochs} epoch(s))",
         highlight=False, markup=False,
     )

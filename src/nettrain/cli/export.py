@@ -25,7 +25,7 @@ FORMATS = {"safetensors": ".safetensors", "onnx": ".onnx"}
 @dataclass
 class TrainedModel:
     model: object            # the nettrain Module, weights loaded, eval mode
-    config: dict             # the run's resolved config
+    config: object           # the run's typed nettrain.config.Config
     transform_state: dict    # the data transforms' saved statistics
     bundle: object           # a probe DataBundle: shapes, task, classes (no real data)
     epoch: object            # epochs trained, or None (weights from elsewhere)
@@ -46,7 +46,7 @@ class SavedWeights:
     computed from the data) and epoch (None: weights from elsewhere)."""
 
     path: Path
-    config: dict
+    config: object       # a typed nettrain.config.Config, checked once here
     transform_state: object
     epoch: object
     source: str          # what messages name as the config's origin
@@ -81,12 +81,12 @@ def saved_weights(path: Path, config_path: Optional[Path] = None) -> SavedWeight
 
         meta = safetensors_metadata(path)
         if config_path is not None:
-            return SavedWeights(path, load_config(config_path).to_dict(), None, None, str(config_path))
+            return SavedWeights(path, load_config(config_path), None, None, str(config_path))
         if "config" not in meta:
             raise UsageError(f"{path}: carries no nettrain config (it was not written by `nettrain export`); "
                              "give the config it was trained with: --config CONFIG")
         source = f"{path} (its config)"
-        return SavedWeights(path, config_from_dict(meta["config"], source).to_dict(), meta.get("transform_state"),
+        return SavedWeights(path, config_from_dict(meta["config"], source), meta.get("transform_state"),
                             None, source)
     from ..checkpoint import open_checkpoint
 
@@ -96,7 +96,7 @@ def saved_weights(path: Path, config_path: Optional[Path] = None) -> SavedWeight
     with open_checkpoint(path) as ckpt:
         layout = ckpt.layout
         source = f"{path} (its config)"
-        return SavedWeights(path, config_from_dict(layout["config"], source).to_dict(),
+        return SavedWeights(path, config_from_dict(layout["config"], source),
                             layout["data"]["transform_state"], layout["epoch"], source)
 
 
@@ -153,7 +153,7 @@ def export_command(
         raise UsageError(f"--out: {target} is a folder; give a file name such as {target / ('model' + FORMATS[format_])}")
     if not target.parent.is_dir():
         raise UsageError(f"--out: the folder {target.parent} does not exist")
-    description = {"nettrain.config": json.dumps(trained.config),
+    description = {"nettrain.config": json.dumps(trained.config.to_dict()),
                    "nettrain.transform_state": json.dumps(trained.transform_state),
                    "nettrain.classes": json.dumps(trained.bundle.classes)}
     if format_ == "safetensors":
@@ -166,7 +166,7 @@ def export_command(
         from ..interop.onnx_export import onnx_model
 
         proto = onnx_model(trained.model, trained.raw_input_shape, trained.transform_state["transforms"],
-                           description, name=trained.config["model"]["name"])
+                           description, name=trained.config.model.name)
         write_bytes_atomic(target, proto.SerializeToString())
         what = (f"input 'input' float32 (N, {', '.join(map(str, trained.raw_input_shape))}) before transforms, "
                 f"normalisation included; output 'output' (N, {trained.bundle.output_size})")

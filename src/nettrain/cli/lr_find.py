@@ -42,12 +42,12 @@ def lr_find_command(
         raise UsageError(f"--start-lr must be above 0 and below --end-lr, got {start_lr:g} and {end_lr:g}")
     if out.is_dir():
         raise UsageError(f"--out {out}: is a folder; give a file name such as {out / 'lr_find.png'}")
-    settings = load_config(config, list(set_ or [])).to_dict()
-    components = build(settings, source=str(config))
+    cfg = load_config(config, list(set_ or []))
+    components = build(cfg, source=str(config))
     objective = Objective(components.loss_name, components.loss_options, components.data.task)
     model, optimizer = components.model, components.optimizer
-    loader = components.data.loader("train", settings["data"]["batch_size"], shuffle=True,
-                                    seed=settings["seed"], device=components.device)
+    loader = components.data.loader("train", cfg.data.batch_size, shuffle=True, seed=cfg.seed,
+                                    device=components.device)
     model.train()
 
     def step(batch):

@@ -25,7 +25,7 @@ def _pipeline(trained):
     from ..data.transforms import Pipeline
 
     info = IMAGE_DATASETS.get(trained.bundle.name)
-    pipeline = Pipeline.from_config(trained.config["data"]["transforms"], info.normalize if info else None,
+    pipeline = Pipeline.from_config(trained.config.data.transforms, info.normalize if info else None,
                                     trained.bundle.num_classes)
     pipeline.load_state(trained.transform_state)
     return pipeline

@@ -10,15 +10,15 @@ from .completion import complete_config
 from .common import SET_HELP, Command, app, console
 
 
-def config_model_summary(settings: dict, bundle):
-    """The summary of the model ``settings`` builds for data shaped like
+def config_model_summary(cfg, bundle):
+    """The summary of the model a typed Config builds for data shaped like
     ``bundle`` (a probe is enough), at the config's batch size."""
     from ..model_summary import summary
     from ..models import build_model
     from ..trainer import model_arguments
 
-    name, kwargs = model_arguments(settings, bundle)
-    return summary(build_model(name, **kwargs), (settings["data"]["batch_size"], *bundle.input_shape))
+    name, kwargs = model_arguments(cfg, bundle)
+    return summary(build_model(name, **kwargs), (cfg.data.batch_size, *bundle.input_shape))
 
 
 @app.command("summary", cls=Command)
@@ -39,6 +39,6 @@ def summary_command(
     """
     from .config import checked_config
 
-    settings, bundle = checked_config(config, set_)
-    for line in config_model_summary(settings, bundle).lines():
+    cfg, bundle = checked_config(config, set_)
+    for line in config_model_summary(cfg, bundle).lines():
         console.print(line, markup=False, highlight=False)

@@ -76,7 +76,7 @@ def train(config, *, resume=None, report=None, consumers=(), source=None, parall
     with parallel.agreement():
         cfg = as_config(config, source)
         source = source or "config"
-        check_fits_memory(cfg.to_dict(), source)
+        check_fits_memory(cfg, source)
         state, run, finished = None, None, None
         device = parallel.use_device(cfg.device)  # a GPU per process
         if resume is not None:
