@@ -42,10 +42,13 @@ def forward_backward(model):
     return compute
 
 
-def train_epochs(parallel, model, x, y, batch_size, epochs, stop_at=None):
-    """SGD over the loader's batches through ``parallel``; returns per-step stats and grads."""
+def train_epochs(parallel, model, x, y, batch_size, epochs, stop_at=None, step_hooks=()):
+    """SGD (with ``step_hooks`` as step pre-hooks) over the loader's batches
+    through ``parallel``; returns per-step stats and grads."""
     loader = parallel.shard(DataLoader(x, y, batch_size=batch_size, shuffle=True, seed=3))
     optimizer = nt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for hook in step_hooks:
+        optimizer.register_step_pre_hook(hook)
     compute, steps = forward_backward(model), []
     for _ in range(epochs):
         for xb, yb in loader:
@@ -58,10 +61,12 @@ def train_epochs(parallel, model, x, y, batch_size, epochs, stop_at=None):
     return steps
 
 
-def data_parallel_equals_one_process(out: Path, dropout: float):
+def data_parallel_equals_one_process(out: Path, dropout: float, step_hooks=lambda: ()):
     """Ranks start from different weights (synchronise must fix that), train
     2 epochs on batches of 7 out of 23 samples (uneven slices, and empty ones
-    with 4 ranks in the last batch of 2), then the same run in one process."""
+    with 4 ranks in the last batch of 2), then the same run in one process.
+    ``step_hooks()`` makes the optimizer's pre-hooks (train.l1, train.grad_clip):
+    they see the summed gradients, so clipping uses the global norm."""
     parallel = connect()
     assert isinstance(parallel, DataParallel), parallel
     x, y = small_problem()
@@ -70,14 +75,14 @@ def data_parallel_equals_one_process(out: Path, dropout: float):
     parallel.synchronise(model)
     start = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     nt.manual_seed(7)  # the dropout stream: the same on every rank
-    steps = train_epochs(parallel, model, x, y, batch_size=7, epochs=2, stop_at=2)
+    steps = train_epochs(parallel, model, x, y, batch_size=7, epochs=2, stop_at=2, step_hooks=step_hooks())
     params = np.concatenate([p.array.ravel() for p in model.parameters()])
     same_everywhere = parallel.agree(params.tobytes()) == [params.tobytes()] * parallel.size
 
     reference = nt.models.MLP(5, hidden=[8], out_features=3, dropout=dropout)
     reference.load_state_dict({k: nt.from_numpy(v) for k, v in start.items()})
     nt.manual_seed(7)
-    expected = train_epochs(SingleProcess(), reference, x, y, batch_size=7, epochs=2)
+    expected = train_epochs(SingleProcess(), reference, x, y, batch_size=7, epochs=2, step_hooks=step_hooks())
     expected_params = np.concatenate([p.array.ravel() for p in reference.parameters()])
     if parallel.rank == 0:
         write(out, {
@@ -175,6 +180,8 @@ def write(out: Path, result: dict):
 PROGRAMS = {
     "equivalence": lambda out: data_parallel_equals_one_process(out, 0.0),
     "equivalence-dropout": lambda out: data_parallel_equals_one_process(out, 0.5),
+    "equivalence-step-hooks": lambda out: data_parallel_equals_one_process(
+        out, 0.0, lambda: (nt.optim.L1Penalty(0.01), nt.optim.ClipGradNorm(0.05))),
     "nccl-protocol": lambda out: nccl_protocol(out, None),
     "mistake-on-one-rank": lambda out: mistake_on_one_rank(out, None),
     "failure-on-one-rank": lambda out: failure_on_one_rank(out, None),

@@ -197,12 +197,14 @@ def test_nccl_communicator_protocol_without_a_gpu():
 
 @pytest.mark.mpi
 @pytest.mark.parametrize("n", [2, 4])
-@pytest.mark.parametrize("program", ["equivalence", "equivalence-dropout"])
+@pytest.mark.parametrize("program", ["equivalence", "equivalence-dropout", "equivalence-step-hooks"])
 def test_data_parallel_steps_equal_one_process(mpiexec, program, n, tmp_path):
     """Gradients, losses and parameters after 8 SGD steps (batches of 7 of 23
     samples: uneven slices, and with 4 ranks empty ones) equal one process's;
-    a stop request on the last rank reaches every rank at the same step."""
-    if program == "equivalence-dropout" and n == 4:
+    a stop request on the last rank reaches every rank at the same step. With
+    L1 and gradient clipping as step hooks too: they act on the summed
+    gradients (the global norm), as in one process."""
+    if program != "equivalence" and n == 4:
         pytest.skip("one 4-rank run is enough")
     result = run_program(mpiexec, program, n, tmp_path)
     assert result["size"] == n and result["same_everywhere"]
