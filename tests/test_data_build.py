@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from nettrain.data import build_data, make_synthetic, split_validation
+from nettrain.data import build_data, datasets, make_synthetic, split_validation
 from nettrain.errors import ConfigError, DataError, UsageError
 
 
@@ -197,6 +197,16 @@ def test_python_api_misuse_is_a_plain_error_naming_the_argument(arguments, error
     # Python they are PyTorch-style TypeErrors and ValueErrors.
     with pytest.raises(error, match=re.escape(message)):
         build_data(**arguments, seed=0)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: make_synthetic("moons"), "unknown synthetic data set 'moons'; expected one of linear, cubic"),
+    (lambda: datasets.ensure_dataset("cifar10"), "unknown image data set 'cifar10'; expected one of mnist"),
+    (lambda: datasets.load_split("mnist", "dev"), "unknown split 'dev'; expected 'train' or 'test'"),
+])
+def test_the_data_sets_python_functions_refuse_unknown_names_with_a_value_error(call, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call()
 
 
 @pytest.mark.parametrize("data, message", [

@@ -24,7 +24,7 @@ from typing import Annotated
 import numpy as np
 
 from ..config.checks import Integer, Nullable, Number
-from ..errors import ConfigError, DataError, UsageError
+from ..errors import DataError
 from ..registry import register
 from . import download as _download
 from .idx import read_idx_pair
@@ -222,7 +222,7 @@ def ensure_dataset(name: str, root=None, download: bool = True, root_label: str 
     looked in and how to provide the files.
     """
     if name not in IMAGE_DATASETS:
-        raise UsageError(f"unknown image data set {name!r}; expected one of {', '.join(IMAGE_DATASETS)}")
+        raise ValueError(f"unknown image data set {name!r}; expected one of {', '.join(IMAGE_DATASETS)}")
     found = find_dataset(name, root, root_label)
     if found is not None:
         return found
@@ -235,7 +235,7 @@ def load_split(name: str, split: str, root=None, download: bool = True, root_lab
     """(images uint8 (N, H, W), labels int64 (N,), folder) of one split of an image data set.
     ``root_label`` names the root in messages (``root`` for nettrain.vision's data sets)."""
     if split not in SPLIT_FILES:
-        raise UsageError(f"unknown split {split!r}; expected 'train' or 'test'")
+        raise ValueError(f"unknown split {split!r}; expected 'train' or 'test'")
     info = IMAGE_DATASETS[name]
     folder, _ = ensure_dataset(name, root, download, root_label)
     images_file, labels_file = SPLIT_FILES[split]
@@ -353,7 +353,7 @@ def make_synthetic(
     so the test split does not change when ``train_size`` does.
     """
     if name not in SYNTHETIC_DATASETS:
-        raise UsageError(f"unknown synthetic data set {name!r}; expected one of {', '.join(SYNTHETIC_DATASETS)}")
+        raise ValueError(f"unknown synthetic data set {name!r}; expected one of {', '.join(SYNTHETIC_DATASETS)}")
     info = SYNTHETIC_DATASETS[name]
     sizes = {
         "train": _check_size(info.train_size if train_size is None else train_size, "train_size", 1),
