@@ -90,6 +90,10 @@ def saved_weights(path: Path, config_path: Optional[Path] = None) -> SavedWeight
                             None, source)
     from ..checkpoint import open_checkpoint
 
+    last = path.with_name("last" + path.suffix)
+    if path.name == "best.npz" and not path.exists() and last.is_file():
+        raise UsageError(f"{path}: no such checkpoint: a run without a validation split keeps no best.npz "
+                         f"(its best epoch could only be chosen on the test set); use {last}")
     if config_path is not None:
         raise UsageError(f"--config: {path} is a training checkpoint, which carries its own config; "
                          "--config is for safetensors files")
