@@ -38,9 +38,13 @@ def test_every_shipped_config_runs_reduced(config, tmp_path, capsys, fake_mnist)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config, threshold", [("mlp.yaml", 0.95), ("lenet.yaml", 0.97)])
-def test_one_epoch_on_real_mnist_learns(config, threshold, real_data_root, tmp_path, capsys):
-    """One real epoch (a few seconds) already clears a high bar; the full
-    configs reach 97.5 % (MLP) and 99 % (LeNet): see the README."""
-    _train(["train", REPO / "configs" / config, "--runs-dir", tmp_path, "--epochs", 1], capsys)
+@pytest.mark.parametrize("config, batches, threshold", [("mlp.yaml", None, 0.95), ("lenet.yaml", 400, 0.96)])
+def test_one_epoch_on_real_mnist_learns(config, batches, threshold, real_data_root, tmp_path, capsys):
+    """Part of one real epoch already clears a high bar on the whole test set:
+    the MLP's full epoch (860 steps, about a second of training) 95 %
+    (measured 96.1 %), LeNet's first 400 steps (under half an epoch) 96 %
+    (measured 96.7 %; the full epoch, twice as long, 97.9 %). The full
+    configs reach 98.1 % and 99.2 %: see the README."""
+    limit = ["--set", f"train.limit_batches={batches}"] if batches else []
+    _train(["train", REPO / "configs" / config, "--runs-dir", tmp_path, "--epochs", 1, *limit], capsys)
     assert read_metrics(only_run(tmp_path))[-1]["test_acc"] >= threshold
