@@ -315,7 +315,7 @@ def export_command(
         return
     if csv_out.is_dir():
         raise UsageError(f"--csv {csv_out}: is a folder; give a file name such as {csv_out / (folder.name + '.csv')}")
-    from ..checkpoint import replace_atomic
+    from ..tempfiles import replace_atomic
 
     replace_atomic(csv_out, lambda f: f.write(text.getvalue().encode("utf-8")))
     console.print(f"{len(rows)} epochs, {len(columns)} columns: {csv_out}", highlight=False)
