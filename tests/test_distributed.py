@@ -315,6 +315,7 @@ def test_only_rank_0_writes_and_shows_progress(straight_runs):
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]  # one run folder
     assert sorted(p.name for p in folder.iterdir() if p.name != "curves.png") == ["checkpoints", "config.yaml", "metrics.jsonl"]
     assert done.stdout.count("done: test loss") == 1 and done.stderr.count("epoch 1 step 5/30") == 1
+    assert done.stderr.count("epoch 1 step 30/30") == 1  # the epoch's last step: every report would print it
     # stderr holds rank 0's progress lines (piped: the epoch table stays contiguous on stdout) and nothing else
     assert "4 processes (MPI)" in done.stdout and all(line.startswith("  .. epoch") for line in done.stderr.splitlines() if line.strip())
 

@@ -125,6 +125,9 @@ class SilentReport(PlainReport):
     def _print(self, text=""):
         pass
 
+    def step(self, step: int, metrics: dict):  # progress lines too: rank 0 prints them for all
+        pass
+
 
 class TerminalReport(PlainReport):
     """A rich progress bar per epoch and a table row per epoch."""
