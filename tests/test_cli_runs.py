@@ -82,6 +82,15 @@ def test_runs_shows_the_best_val_figure_only_for_runs_with_a_val_split(two_runs,
     cells = {line.split()[0]: line[:column].split()[-1] for line in lines[2:4]}
     assert cells == {first.name: "-", next(tmp_path.glob("val-*")).name: f"{best_val:.2%}"}
     assert max(len(line) for line in lines[1:]) <= 80  # the title holds the long temporary path
+    # narrower: the hyper-parameter columns go first, named below instead; the final test figure stays
+    monkeypatch.setenv("COLUMNS", "64")
+    code, out, err = run_cli(["runs", "--runs-dir", tmp_path], capsys)
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("run ")).split()
+    assert "test" in header and "lr" not in header and "val_split" not in header
+    assert next(line for line in lines if line.startswith("also differ: ")).startswith(
+        "also differ: optimizer.lr, data.val_split")
+    assert max(len(line) for line in lines[1:4]) <= 64  # the table (the notes below it are prose)
 
 
 def test_compare_of_a_run_with_itself_says_the_config_is_the_same(two_runs, capsys):

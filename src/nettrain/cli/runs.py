@@ -142,19 +142,23 @@ def runs_command(
         row = [folder.name, *([] if same_kind else [kind]), f"{done}/{flat.get('train.epochs', '?')}", *procs,
                *([best[1] if best else "-"] if show_best else []), final_test(records), *(_value(flat.get(k)) for k in shown), status]
         rows.append(row)
-    # A run's name is what you copy: never cut. Numbers neither; text shortens, then columns go.
+    # A run's name is what you copy: never cut. Numbers neither; text shortens, then columns go:
+    # the hyper-parameters first (named below instead), the final test figure last.
+    hyper = [_short(k, differing) for k in shown]
+    drop = {"test": 1, "procs": 2, "data/model": 3, **{h: 4 + i for i, h in enumerate(hyper)}}
     fitted = [Column(c, right=c in ("epochs", "procs", "best val", "test"), shrink={"data/model": 8, "status": 8}.get(c, 0),
-                     drop={"data/model": 1, "procs": 2, "test": 3}.get(c, 0)) for c in columns]
+                     drop=drop.get(c, 0)) for c in columns]
     print_table(console, title, fitted, rows)
-    shown_columns = fit(fitted, rows, console.width)[0].split("  ")
+    kept = {c.strip() for c in fit(fitted, rows, console.width)[0].split("  ") if c.strip()}
     if show_best:
         console.print("best val: best validation accuracy (loss for regression), - without a val split",
                       highlight=False, markup=False)
-    if "test" in (c.strip() for c in shown_columns):  # the first column left out where space is short
+    if "test" in kept:
         console.print("test: final test accuracy (loss for regression), last epoch's model (last.npz)",
                       highlight=False, markup=False)
-    if len(differing) > len(shown):
-        console.print("also differ: " + ", ".join(differing[len(shown):]), highlight=False, markup=False)
+    also = [key for key, header in zip(shown, hyper) if header not in kept] + differing[len(shown):]
+    if also:
+        console.print("also differ: " + ", ".join(also), highlight=False, markup=False)
     # Why a run did not finish, whole (wrapped, not cut), and how to go on with it.
     for folder, why in unfinished:
         console.print(f"\n{folder.name}: {why}", markup=False, highlight=False, soft_wrap=False)
