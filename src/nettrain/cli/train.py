@@ -150,9 +150,9 @@ def _print_outcome(result, keep: bool):
         return
     best = final.get("best")
     if best is None:
-        console.print(f"checkpoint: {run.last} (epoch {final['epoch']}); no best.npz: without a validation "
-                      f"split a best epoch could only be chosen on the test set (set data.val_split to keep one)",
-                      highlight=False)
+        console.print(f"checkpoint: {run.last} (epoch {final['epoch']})\n"
+                      "no best.npz: without a validation split a best epoch could only be chosen on the "
+                      "test set (set data.val_split to keep one)", highlight=False)
     else:
         metric = task_metrics(task).best
         console.print(f"checkpoints: {run.last} (epoch {final['epoch']}), {run.best} (epoch {best['epoch']}, "
