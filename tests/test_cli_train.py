@@ -285,3 +285,18 @@ def test_resuming_an_early_stopped_run_says_more_epochs_change_nothing(tmp_path,
     assert code == 0, err
     assert "already finished: early stopping ended it after epoch 2" in out
     assert _folder_state(run) == before
+
+
+def test_a_run_stopped_during_its_final_evaluation_resumes_to_write_the_final_record(tmp_path, capsys):
+    code, _, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", "2"], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path)
+    records = read_metrics(run)
+    final = records[-1]
+    # what a stop during the final test evaluation leaves: every epoch done, no final record
+    stopped = {"kind": "stopped", "epoch": 2, "step": final["step"], "reason": "SIGINT: stopped during the final"}
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*records[:-1], stopped]))
+    code, out, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz"], capsys)
+    assert code == 0, err
+    assert "already finished" not in out and "done: test loss" in out
+    assert without_timing(read_metrics(run)) == without_timing(records)  # the epochs once, then the final record
