@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import only_run, read_metrics, run_cli, without_timing
+from conftest import only_run, read_metrics, run_cli, run_cli_joined, without_timing
 from nettrain.checkpoint import read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
@@ -228,6 +229,17 @@ def test_tensorboard_scalars_follow_the_epochs(tmp_path, capsys):
     assert [step for step, _ in scalars["train/loss"]] == [1, 2, 3]
     assert [v for _, v in scalars["test/acc"]] == [round(r["test_acc"], 6) for r in epochs]
     assert [step for step, _ in scalars["step/loss"]] == list(range(5, 61, 5))
+
+
+@pytest.mark.parametrize("command", ["train", "config check"])
+def test_a_missing_tensorboard_extra_is_refused_before_anything_is_written(command, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)  # import tensorboardX now raises ImportError
+    monkeypatch.chdir(tmp_path)  # where train would make runs/
+    code, out, err = run_cli_joined([*command.split(), CONFIGS / "clusters.yaml", "--set", "output.tensorboard=true"],
+                                    capsys)
+    assert code == 2 and out == ""
+    assert err.count("error:") == 1 and 'pip install -e ".[tensorboard]"' in err
+    assert list(tmp_path.iterdir()) == []  # no run folder (nettrain runs would list it "not started")
 
 
 # --- a picture of the mistakes --------------------------------------------------------

@@ -74,16 +74,20 @@ def check_command(
                                   autocompletion=complete_config),
     set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE", help=SET_HELP),
 ):
-    """Check a config (keys, types, ranges, and that the loss and the model fit
-    the data set) and exit 0, or print the problem and exit 2. Reads no data
-    files, downloads nothing, builds no model, writes nothing.
+    """Check a config (keys, types, ranges, the extras its keys need, and
+    that the loss and the model fit the data set) and exit 0, or print the
+    problem and exit 2. Reads no data files, downloads nothing, builds no
+    model, writes nothing.
 
     Example:
 
     \b
         nettrain config check configs/lenet.yaml --set data.batch_size=128
     """
+    from ..trainer import check_optional_packages
+
     cfg, bundle = checked_config(config, set_)
+    check_optional_packages(cfg, str(config))  # train refuses a config whose extra is missing: so does check
     console.print(
         f"{config}: ok ({cfg.data.dataset} / {cfg.model.name}, {cfg.optimizer.name}, {cfg.train.epochs} epoch(s))",
         highlight=False, markup=False,

@@ -19,7 +19,7 @@ never stopped: same batches, same dropout masks, bit-identical parameters.
 """
 from __future__ import annotations
 
-from .components import Components, build, data_from_config, model_arguments
+from .components import Components, build, check_optional_packages, data_from_config, model_arguments
 from .loop import BestTracker, Stopped, StopRequests, Trainer
 from .objective import EpochSums, Objective, evaluate
 from .run import CheckpointPolicy, Run, check_resumable, config_changes, config_differences
@@ -27,6 +27,6 @@ from .session import TrainResult, checkpoint_config, train
 
 __all__ = [
     "CheckpointPolicy", "Components", "EpochSums", "Objective", "Run", "StopRequests",
-    "Stopped", "Trainer", "build", "data_from_config", "check_resumable", "config_changes", "config_differences", "evaluate",
+    "Stopped", "Trainer", "build", "check_optional_packages", "data_from_config", "check_resumable", "config_changes", "config_differences", "evaluate",
     "model_arguments", "TrainResult", "checkpoint_config", "train", "BestTracker",
 ]

@@ -73,6 +73,22 @@ def build(config, device=None, transform_state=None, source=None) -> Components:
                       augment)
 
 
+def check_optional_packages(config, source=None):
+    """The optional extras a config's keys need, imported now: a missing one
+    is a UsageError naming the pip install, raised by ``nettrain.train``
+    before any run folder exists and by ``nettrain config check`` (a config
+    that train would refuse is not "ok"). output.tensorboard needs
+    tensorboardX; model.init_from, safetensors."""
+    from ..interop import require
+    from ..tensorboard import require_tensorboardx
+
+    cfg = as_config(config, source)
+    if cfg.output.tensorboard:
+        require_tensorboardx()
+    if cfg.model.init_from:
+        require("safetensors", "model.init_from")
+
+
 def data_from_config(config, transform_state=None, probe: bool = False, source=None):
     """``build_data`` with the config's data section as its arguments (the
     schema has checked each value); what only the data can show wrong (a

@@ -24,7 +24,7 @@ from ..memory_estimate import check_fits_memory
 from ..model_summary import summary
 from ..report import SilentReport, make_report
 from ..runlock import RunLock
-from .components import build
+from .components import build, check_optional_packages
 from .loop import Stopped, Trainer
 from .run import (Run, check_resumable, check_run_folder, check_runs_dir, create_locked_run, lock_run,
                   write_failure, write_resumed_files)
@@ -76,6 +76,7 @@ def train(config, *, resume=None, report=None, consumers=(), source=None, parall
     with parallel.agreement():
         cfg = as_config(config, source)
         source = source or "config"
+        check_optional_packages(cfg, source)
         check_fits_memory(cfg, source)
         state, run, finished = None, None, None
         device = parallel.use_device(cfg.device)  # a GPU per process
