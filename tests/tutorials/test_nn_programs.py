@@ -120,8 +120,8 @@ def test_blitz_neural_networks(tutorial):
         "nettrain.Size([6, 1, 5, 5])\n"
     )
     assert "conv1.bias.grad before backward\nNone\nconv1.bias.grad after backward\ntensor([" in out
-    # Not compared with PyTorch's text: nettrain's MSELoss is a composition,
-    # so loss.grad_fn prints MeanBackward0 where PyTorch prints MseLossBackward0.
+    # The walk up from the loss names PyTorch's nodes: MSELoss is one node, then Linear.
+    assert re.search(r"\n<MseLossBackward0 object at 0x\w+>\n<AddmmBackward0 object at 0x\w+>\n", out)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ including broadcasting where the op allows it."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -231,10 +232,49 @@ def _bce(rng, device):
     return F.binary_cross_entropy_with_logits, [leaf(_normal(rng, 6, 1) * 3, device), leaf(rng.uniform(0, 1, (6, 1)), device)], "(6, 1)"
 
 
-@case("mse_loss / l1_loss", covers=[E.Sub, E.Mul, E.Abs])
+def _each_reduction(loss, rng, shape, device):
+    """mean + sum + a weighted sum of 'none' (random weights, fixed per case):
+    every reduction's gradient in one case."""
+    weights = tensor(rng.uniform(0.5, 1.5, shape), device=device)
+
+    def fn(*inputs):
+        return loss(*inputs) + loss(*inputs, reduction="sum") + (loss(*inputs, reduction="none") * weights).sum()
+
+    return fn
+
+
+@case("mse_loss (mean, sum, none)", covers=[N.MseLoss])
 def _mse(rng, device):
-    fn = lambda x, y: F.mse_loss(x, y) + F.l1_loss(x, y, reduction="sum")  # noqa: E731
-    return fn, [leaf(_normal(rng, 5, 2), device), leaf(_normal(rng, 5, 2), device)], "(5, 2)"
+    return _each_reduction(F.mse_loss, rng, (5, 2), device), [leaf(_normal(rng, 5, 2), device), leaf(_normal(rng, 5, 2), device)], "(5, 2)"
+
+
+@case("mse_loss (target broadcast, float32 target promoted)", covers=[N.MseLoss, S.Expand, E.Cast])
+def _mse_broadcast(rng, device):
+    y = tensor(_normal(rng, 5), dtype=backend.float32, device=device)
+
+    def fn(x):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the broadcast is the point here
+            return F.mse_loss(x, y)
+
+    return fn, [leaf(_normal(rng, 5, 1), device)], "(5, 1) , (5,)"
+
+
+@case("l1_loss (mean, sum, none)", covers=[E.Sub, E.Abs])
+def _l1(rng, device):
+    return _each_reduction(F.l1_loss, rng, (5, 2), device), [leaf(_normal(rng, 5, 2), device), leaf(_normal(rng, 5, 2), device)], "(5, 2)"
+
+
+@case("binary_cross_entropy (mean, sum, none; input and target)", covers=[N.BinaryCrossEntropy])
+def _bce_probabilities(rng, device):
+    return _each_reduction(F.binary_cross_entropy, rng, (4, 3), device), [leaf(rng.uniform(0.05, 0.95, (4, 3)), device), leaf(rng.uniform(0, 1, (4, 3)), device)], "(4, 3)"
+
+
+@case("binary_cross_entropy (weight broadcast)", covers=[N.BinaryCrossEntropy])
+def _bce_weighted(rng, device):
+    t = leaf(rng.uniform(0, 1, (4, 3)), device, requires_grad=False)
+    w = leaf(rng.uniform(0.5, 2.0, (3,)), device, requires_grad=False)
+    return (lambda p: F.binary_cross_entropy(p, t, weight=w)), [leaf(rng.uniform(0.05, 0.95, (4, 3)), device)], "(4, 3), weight (3,)"
 
 
 @case("dropout (fixed mask)", covers=[E.Mul])

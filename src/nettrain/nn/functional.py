@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 from .. import backend
+from ..autograd import is_grad_enabled
 from ..functions import where
 from ..ops import elementwise as E
 from ..ops import nn as N
@@ -105,7 +106,46 @@ def nll_loss(input, target, reduction="mean"):  # noqa: A002
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):  # noqa: A002
+    if input.shape != target.shape:
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
     return N.BCEWithLogits.apply(input, target, reduction=reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+    """Probabilities ``input`` in [0, 1] (after a sigmoid) and targets of the
+    same shape (PyTorch refuses other shapes here, unlike mse_loss);
+    ``weight`` rescales each element's loss and broadcasts to the target."""
+    if input.shape != target.shape:
+        raise ValueError(
+            f"Using a target size ({target.size()}) that is different to the input size ({input.size()}) "
+            "is deprecated. Please ensure they have the same size."
+        )
+    if input.numel() and not (0.0 <= input.min().item() and input.max().item() <= 1.0):
+        raise RuntimeError("all elements of input should be between 0 and 1 (apply a sigmoid first, "
+                           "or use binary_cross_entropy_with_logits on the raw scores)")
+    if weight is None:
+        return N.BinaryCrossEntropy.apply(input, target, reduction=reduction)
+    if weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            "The function 'binary_cross_entropy' is not differentiable with respect to argument 'weight'. "
+            "This input cannot have requires_grad True."
+        )
+    shape = _broadcast_shape(target.shape, weight.shape)
+    return N.BinaryCrossEntropy.apply(input, target, weight.expand(shape), reduction=reduction)
+
+
+def mse_loss(input, target, reduction="mean"):  # noqa: A002
+    """Squared error in one node (PyTorch's MseLossBackward0); a target of
+    another shape is broadcast with PyTorch's warning."""
+    input, target = _broadcast_with_warning(input, target)  # noqa: A001
+    return N.MseLoss.apply(input, target, reduction=reduction)
+
+
+def l1_loss(input, target, reduction="mean"):  # noqa: A002
+    """|input - target|, reduced: a composition, as in PyTorch 2.x (its graph
+    is MeanBackward0 -> AbsBackward0 -> SubBackward0 too)."""
+    input, target = _broadcast_with_warning(input, target)  # noqa: A001
+    return _reduce(abs(input - target), reduction)
 
 
 def _reduce(losses, reduction):
@@ -118,46 +158,31 @@ def _reduce(losses, reduction):
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _check_same_shape(input, target, name):  # noqa: A002
-    if input.shape != target.shape:
-        raise RuntimeError(
-            f"{name}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ; "
-            f"they must match (reshape the target, e.g. y.reshape(-1, 1))"
-        )
+def _broadcast_with_warning(input, target):  # noqa: A002
+    """mse_loss's and l1_loss's inputs as PyTorch takes them: a target of
+    another shape is broadcast against the input (torch.broadcast_tensors),
+    after a warning, because it is usually a mistake: (N, 1) outputs against
+    (N,) targets give an (N, N) loss."""
+    if input.shape == target.shape:
+        return input, target
+    warnings.warn(
+        f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
+        "This will likely lead to incorrect results due to broadcasting. "
+        "Please ensure they have the same size.",
+        stacklevel=3,  # the line that called mse_loss / l1_loss
+    )
+    shape = _broadcast_shape(input.shape, target.shape)
+    return [t if t.shape == shape else t.expand(shape) for t in (input, target)]
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
-    """-(t log p + (1 - t) log(1 - p)) for probabilities ``input`` in [0, 1]
-    (after a sigmoid), each log clamped at -100 as in PyTorch so that p = 0 or
-    1 gives a finite loss. ``weight`` rescales each element's loss."""
-    if input.shape != target.shape:
-        raise ValueError(
-            f"Using a target size ({tuple(target.shape)}) that is different to the input size "
-            f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size."
-        )
-    if input.numel() and not (0.0 <= input.min().item() and input.max().item() <= 1.0):
-        raise RuntimeError("all elements of input should be between 0 and 1 (apply a sigmoid first, "
-                           "or use binary_cross_entropy_with_logits on the raw scores)")
-    losses = -(target * _log_clamped(input) + (1 - target) * _log_clamped(1 - input))
-    if weight is not None:
-        losses = losses * weight
-    return _reduce(losses, reduction)
-
-
-def _log_clamped(p):
-    """PyTorch's ``max(log(p), -100)`` for binary_cross_entropy, without
-    log(0) warnings and with a zero (not NaN) gradient where p is 0, as a
-    saturated sigmoid gives."""
-    positive = p > 0
-    return where(positive, where(positive, p, 1.0).log(), -100.0).clamp(min=-100)
-
-
-def mse_loss(input, target, reduction="mean"):  # noqa: A002
-    _check_same_shape(input, target, "mse_loss")
-    diff = input - target
-    return _reduce(diff * diff, reduction)
-
-
-def l1_loss(input, target, reduction="mean"):  # noqa: A002
-    _check_same_shape(input, target, "l1_loss")
-    return _reduce(abs(input - target), reduction)
+def _broadcast_shape(a, b):
+    """The shape two shapes broadcast to, or PyTorch's error naming the first
+    dimension where they cannot."""
+    ndim = max(len(a), len(b))
+    a, b = (1,) * (ndim - len(a)) + tuple(a), (1,) * (ndim - len(b)) + tuple(b)
+    for dim, (m, n) in enumerate(zip(a, b)):
+        if m != n and 1 not in (m, n):
+            raise RuntimeError(
+                f"The size of tensor a ({m}) must match the size of tensor b ({n}) at non-singleton dimension {dim}"
+            )
+    return tuple(n if m == 1 else m for m, n in zip(a, b))

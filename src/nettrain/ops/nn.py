@@ -36,6 +36,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..blas import SMALL_PRODUCT, matmul
+from .elementwise import _Binary
 
 # An im2col matrix up to this size is kept for backward (about a shared L3
 # share: LeNet's at batch 64, 2.4 and 3.7 MB, are; at batch 256 they are not).
@@ -482,11 +483,6 @@ class BCEWithLogits(Function):
     def forward(self, x, y, reduction="mean"):
         xp = get_array_module(x)
         _check_reduction(reduction)
-        if x.shape != y.shape:
-            raise RuntimeError(
-                f"binary_cross_entropy_with_logits: input shape {tuple(x.shape)} and target shape "
-                f"{tuple(y.shape)} must match"
-            )
         self.save_for_backward(x, y)
         self.reduction = reduction
         losses = xp.maximum(x, 0) - x * y + xp.log1p(xp.exp(-abs(x)))
@@ -500,3 +496,77 @@ class BCEWithLogits(Function):
         sigmoid = 0.5 * (1 + xp.tanh(0.5 * x))
         gx, gy = self.needs_input_grad
         return (grad * (sigmoid - y) if gx else None), (-grad * x if gy else None)
+
+
+class MseLoss(_Binary):
+    """Squared error of two same-shaped arrays (``nn.functional.mse_loss``
+    broadcasts them first), reduced; inputs of two dtypes are promoted."""
+
+    node_name = "MseLossBackward0"
+
+    def forward(self, x, y, reduction="mean"):
+        _check_reduction(reduction)
+        self.save_for_backward(x, y)
+        self.reduction = reduction
+        diff = x - y
+        diff *= diff
+        return _reduce(diff, reduction)
+
+    def backward(self, grad):
+        x, y = self.saved
+        scale = 2 * grad / x.size if self.reduction == "mean" else 2 * grad
+        d = (x - y) * scale
+        gx, gy = self.needs_input_grad
+        return (d if gx else None), (-d if gy else None)
+
+
+class BinaryCrossEntropy(Function):
+    """``-w (t log p + (1 - t) log(1 - p))`` on probabilities p, each log
+    clamped at -100 as in PyTorch, so that p = 0 or 1 (a saturated sigmoid)
+    gives a finite loss; the gradient is PyTorch's
+    ``w (p - t) / max(p (1 - p), 1e-12)``, finite there too."""
+
+    node_name = "BinaryCrossEntropyBackward0"
+
+    def forward(self, p, t, weight=None, reduction="mean"):
+        _check_reduction(reduction)
+        if weight is not None and weight.shape != p.shape:
+            raise RuntimeError(
+                f"binary_cross_entropy: weight of shape {tuple(weight.shape)} does not broadcast to the "
+                f"input's shape {tuple(p.shape)}"
+            )
+        self.save_for_backward(*((p, t) if weight is None else (p, t, weight)))
+        self.reduction = reduction
+        log_p, log_1mp = _clamped_logs(p)
+        losses = t * (log_1mp - log_p)
+        losses -= log_1mp
+        if weight is not None:
+            losses *= weight
+        return _reduce(losses, reduction)
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        p, t, *weight = self.saved
+        if self.reduction == "mean":
+            grad = grad / p.size
+        if weight:
+            grad = grad * weight[0]
+        gp, gt = self.needs_input_grad[:2]
+        dp = dt = None
+        if gp:
+            dp = (p - t) / xp.maximum(p * (1 - p), p.dtype.type(1e-12)) * grad
+        if gt:
+            log_p, log_1mp = _clamped_logs(p)
+            dt = (log_1mp - log_p) * grad
+        return (dp, dt) if not weight else (dp, dt, None)
+
+
+def _clamped_logs(p):
+    """``max(log(p), -100)`` and ``max(log(1 - p), -100)`` without log(0)
+    warnings: below e**-100 both clamps give -100, and the smallest subnormal
+    is far below it."""
+    xp = get_array_module(p)
+    tiny = np.finfo(p.dtype).smallest_subnormal
+    log_p = xp.maximum(xp.log(xp.maximum(p, tiny)), -100)
+    log_1mp = xp.maximum(xp.log(xp.maximum(1 - p, tiny)), -100)
+    return log_p, log_1mp
