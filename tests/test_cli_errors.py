@@ -172,3 +172,48 @@ def test_cuda_without_a_gpu_is_a_clear_error(tmp_path, capsys):
     assert exit_info.value.code == 2
     assert "CuPy" in " ".join(capsys.readouterr().err.split())
     assert not (tmp_path / "runs").exists()
+
+
+def _output_commands(trained_run):
+    """Every option that names a file a command writes: (argv without the option, the option)."""
+    checkpoint = trained_run / "checkpoints" / "last.npz"
+    return {"lr-find": (["lr-find", str(CLUSTERS)], "--out"),
+            "eval --show": (["eval", "--checkpoint", str(checkpoint), "--show", "4"], "--out"),
+            "export": (["export", "--checkpoint", str(checkpoint), "--format", "safetensors"], "--out"),
+            "runs export": (["runs", "export", str(trained_run)], "--csv")}
+
+
+@pytest.mark.parametrize("command", ["lr-find", "eval --show", "export", "runs export"])
+@pytest.mark.parametrize("where", ["a missing folder", "a folder that takes no files", "a folder itself"])
+def test_every_output_file_option_follows_one_rule(command, where, trained_run, tmp_path, capsys):
+    """--out / --csv: a file in a folder that exists and takes files, checked
+    before the work (no sweep, no evaluation): one line, exit 2, no folder
+    made, nothing written."""
+    if command in ("lr-find", "eval --show"):
+        pytest.importorskip("matplotlib")
+    if command == "export":
+        pytest.importorskip("safetensors")
+    if where == "a folder that takes no files" and not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux's /proc")
+    path = {"a missing folder": tmp_path / "typo" / "x.out", "a folder that takes no files": Path("/proc/x.out"),
+            "a folder itself": tmp_path}[where]
+    argv, option = _output_commands(trained_run)[command]
+    before = sorted(p.name for p in trained_run.rglob("*"))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, option, str(path)])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2 and out == ""  # lr-find prints its sweep, eval its table: neither ran
+    assert err.startswith(f"error: {option} {path}: ") and len(err.splitlines()) == 1, err
+    assert {"a missing folder": "does not exist", "a folder that takes no files": "cannot write",
+            "a folder itself": "is a folder"}[where] in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # the missing folder was not made
+    assert sorted(p.name for p in trained_run.rglob("*")) == before
+
+
+def test_gradcheck_seed_must_be_non_negative(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["gradcheck", "--seed", "-1", "--only", "nn.Linear"])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2 and out == ""
+    assert err == "error: --seed -1: expected an integer >= 0 (NumPy seeds are non-negative)\n"

@@ -1,5 +1,8 @@
-"""What every command module shares: the app, the consoles, the --device rule."""
+"""What every command module shares: the app, the consoles, the --device
+rule, the rule for a file a command writes (--out, --csv)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -65,3 +68,28 @@ def checked_device(value: str | None) -> str | None:
         except RuntimeError as err:
             raise UsageError(f"--device {value}: {err}") from None
     return str(device)
+
+
+def checked_output_file(path: Path, option: str, example: str) -> Path:
+    """A file a command will write (``--out``, ``--csv``), by one rule for
+    every command, checked before any work is done: not a folder, in a
+    folder that exists (a typo makes no stray folders; ``mkdir`` it first)
+    and that takes a new file (tried with a temporary file the system
+    removes at once: /proc or a read-only mount fail here, not after a
+    sweep). ``example``: a file name for the message. UsageError otherwise."""
+    import tempfile
+
+    from ..errors import UsageError
+
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; give a file name such as {path / example}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist (create it first)")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise UsageError(f"{option} {path}: cannot write a file in {folder} ({err.strerror})") from None
+    return path

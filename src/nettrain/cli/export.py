@@ -17,7 +17,7 @@ import typer
 
 from ..errors import CheckpointError, UsageError
 from .completion import complete_checkpoint
-from .common import Command, app, console
+from .common import Command, app, checked_output_file, console
 
 FORMATS = {"safetensors": ".safetensors", "onnx": ".onnx"}
 
@@ -151,12 +151,9 @@ def export_command(
     if Path(checkpoint).suffix != ".npz":
         raise UsageError(f"--checkpoint: {checkpoint} is not a training checkpoint (.npz); "
                          "`nettrain train` writes them under runs/<run>/checkpoints/")
-    trained = trained_model(checkpoint)
+    trained = trained_model(checkpoint)  # the checkpoint's own mistakes first: the default --out is beside it
     target = Path(out) if out is not None else Path(checkpoint).with_suffix(FORMATS[format_])
-    if target.is_dir():
-        raise UsageError(f"--out: {target} is a folder; give a file name such as {target / ('model' + FORMATS[format_])}")
-    if not target.parent.is_dir():
-        raise UsageError(f"--out: the folder {target.parent} does not exist")
+    checked_output_file(target, "--out", "model" + FORMATS[format_])
     description = {"nettrain.config": json.dumps(trained.config.to_dict()),
                    "nettrain.transform_state": json.dumps(trained.transform_state),
                    "nettrain.classes": json.dumps(trained.bundle.classes)}

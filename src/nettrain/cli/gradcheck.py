@@ -33,6 +33,8 @@ def gradcheck_command(
     """
     from ..gradcheck import load_all_cases, run_case
 
+    if seed < 0:
+        raise UsageError(f"--seed {seed}: expected an integer >= 0 (NumPy seeds are non-negative)")
     device = checked_device(device)
     cases = load_all_cases()
     selected = [c for name, c in cases.items() if not only or any(o.lower() in name.lower() for o in only)]

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import HELP_SETTINGS, Command, app, console
+from .common import HELP_SETTINGS, Command, app, checked_output_file, console
 from .completion import complete_run
 
 runs_app = typer.Typer(
@@ -305,6 +305,8 @@ def export_command(
     if csv_out is None:
         raise UsageError("nothing to export to: give --csv PATH (or --csv - for standard output)")
     folder = _run_folder(run, runs_dir)
+    if str(csv_out) != "-":
+        checked_output_file(csv_out, "--csv", folder.name + ".csv")
     rows = [r for r in MetricsLog(folder / "metrics.jsonl").read() if r.get("kind") == "epoch"]
     if not rows:
         raise UsageError(f"{folder}: no epoch has finished yet; nothing to export")
@@ -317,8 +319,6 @@ def export_command(
     if str(csv_out) == "-":
         sys.stdout.write(text.getvalue())
         return
-    if csv_out.is_dir():
-        raise UsageError(f"--csv {csv_out}: is a folder; give a file name such as {csv_out / (folder.name + '.csv')}")
     from ..tempfiles import replace_atomic
 
     replace_atomic(csv_out, lambda f: f.write(text.getvalue().encode("utf-8")))

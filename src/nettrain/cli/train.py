@@ -11,7 +11,7 @@ import typer
 
 from ..errors import CheckpointError, UsageError
 from .completion import complete_checkpoint, complete_config
-from .common import DEVICE_HELP, SET_HELP, Command, app, checked_device, console, console_err
+from .common import DEVICE_HELP, SET_HELP, Command, app, checked_device, checked_output_file, console, console_err
 from .tables import Column, fit, print_table
 
 
@@ -198,8 +198,7 @@ def eval_command(
             import matplotlib  # noqa: F401,PLC0415 - the plot extra
         except ImportError:
             raise UsageError('--show draws with matplotlib, which is not installed: pip install -e ".[plot]"') from None
-        if out.is_dir():
-            raise UsageError(f"--out {out}: is a folder; give a file name such as {out / 'mistakes.png'}")
+        checked_output_file(out, "--out", "mistakes.png")
     saved = saved_weights(checkpoint, config)  # its config checked exactly as a config file would be
     check_fits_memory(saved.config, saved.source)
     components = build(saved.config, device=device, transform_state=saved.transform_state, source=saved.source)
