@@ -1,4 +1,5 @@
-"""``nettrain predict``: a trained model's top-3 classes for image files or test images.
+"""``nettrain predict``: a trained model's top-3 classes for image files or test
+images; for a regression model, its predicted value for test samples.
 
     nettrain predict --checkpoint runs/<run>/checkpoints/best.npz my-digit.png
     nettrain predict --checkpoint runs/<run>/checkpoints/best.npz --index 0 --index 7 --json
@@ -47,6 +48,40 @@ def _top(trained, x) -> list[list[dict]]:
     return out
 
 
+def _outputs(trained, x):
+    """The model's raw outputs for ``x`` (already transformed), float64: a regression model's predictions."""
+    import numpy as np
+
+    from .. import from_numpy, no_grad
+
+    with no_grad():
+        return trained.model(from_numpy(np.ascontiguousarray(x))).numpy().astype(np.float64)
+
+
+def _values(row):
+    """One sample's values for JSON: a number for a single output (cubic, linear), else a list."""
+    return float(row[0]) if len(row) == 1 else [float(v) for v in row]
+
+
+def _values_text(row) -> str:
+    return f"{row[0]:.4f}" if len(row) == 1 else "[" + ", ".join(f"{v:.4f}" for v in row) + "]"
+
+
+def _print_regression(trained, index, test_x, test_y, as_json):
+    """Each test sample's target and the model's prediction (what eval's MSE/MAE compare)."""
+    import numpy as np
+
+    predictions = _outputs(trained, np.stack([test_x[n] for n in index]))
+    for n, prediction in zip(index, predictions):
+        target = np.asarray(test_y[n], np.float64).reshape(-1)
+        if as_json:
+            sys.stdout.write(json.dumps({"index": n, "target": _values(target), "prediction": _values(prediction)})
+                             + "\n")
+        else:
+            console.print(f"test sample {n} (target {_values_text(target)}): predicted {_values_text(prediction)}",
+                          highlight=False, markup=False)
+
+
 def _class_text(k: int, name: str) -> str:
     """"7" for MNIST, "7 Sneaker" for Fashion-MNIST."""
     return str(k) if name == str(k) else f"{k} {name}"
@@ -66,7 +101,9 @@ def predict_command(
 ):
     """Top-3 classes with probabilities for image files (made into the data
     set's form: grayscale, inverted when dark-on-light, 28x28 centred, the
-    checkpoint's normalisation) or for test images by index.
+    checkpoint's normalisation) or for test images by index. For a
+    regression model (cubic, linear): each test sample's target and the
+    predicted value.
 
     Examples:
 
@@ -104,6 +141,9 @@ def predict_command(
         for n in index:
             if not 0 <= n < len(test_y):
                 raise UsageError(f"--index {n}: the test split of {bundle.name} has {len(test_y)} samples (0..{len(test_y) - 1})")
+        if bundle.task != "classification":  # image files were refused above: only test samples here
+            _print_regression(trained, index, test_x, test_y, as_json)
+            return
         rows += [({"index": n}, test_x[n], int(test_y[n]) if test_y.ndim == 1 else int(test_y[n].argmax()))
                  for n in index]
 
