@@ -1,5 +1,6 @@
 """``nettrain lr-find``: a suggestion and a plot, and nothing else written."""
 import os
+import sys
 from pathlib import Path
 
 from conftest import run_cli
@@ -24,4 +25,14 @@ def test_lr_find_refuses_bad_bounds_before_building_anything(tmp_path, capsys, m
     monkeypatch.chdir(tmp_path)
     code, _, err = run_cli(["lr-find", CLUSTERS, "--start-lr", "1", "--end-lr", "0.1"], capsys)
     assert code == 2 and "--start-lr must be above 0 and below --end-lr" in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_without_matplotlib_the_install_hint_keeps_its_brackets(tmp_path, capsys, monkeypatch):
+    """Printed as text, not rich markup, which took "[plot]" for a tag."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(["lr-find", CLUSTERS, "--steps", "10"], capsys)
+    assert code in (0, None), err
+    assert out.splitlines()[-1] == 'no plot: matplotlib is not installed (pip install -e ".[plot]")'
     assert os.listdir(tmp_path) == []

@@ -40,6 +40,14 @@ def test_train_clusters_writes_the_run_folder_and_plain_output(tmp_path, capsys)
     assert f"eval --checkpoint {run / 'checkpoints' / 'last.npz'}" in out
 
 
+def test_printed_paths_keep_their_brackets(tmp_path, capsys):
+    """Paths are printed as text: rich markup would take "[old]" for a tag and drop it."""
+    runs = tmp_path / "runs[old]"
+    code, out, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", runs, "--epochs", "1"], capsys)
+    assert code == 0, err
+    assert f"checkpoint: {only_run(runs) / 'checkpoints' / 'last.npz'} (epoch 1)" in out
+
+
 def test_each_printed_figure_names_its_checkpoint_and_best_is_chosen_on_val(tmp_path, capsys):
     code, out, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", "4",
                               "--set", "data.val_split=200", "--set", "optimizer.lr=0.01"], capsys)

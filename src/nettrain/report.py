@@ -143,8 +143,10 @@ class TerminalReport(PlainReport):
         self.console.print(text, highlight=False, markup=False)
 
     def run_started(self, info: dict):
-        for key, value in info.items():
-            self.console.print(f"[dim]{key}:[/] {value}", highlight=False)
+        from rich.markup import escape
+
+        for key, value in info.items():  # escaped: a path may hold brackets
+            self.console.print(f"[dim]{key}:[/] {escape(str(value))}", highlight=False)
         self.console.print(f"[bold]{format_header(self.columns)}[/]", highlight=False)
 
     def epoch_started(self, epoch: int, steps: int, start_step: int = 0):

@@ -67,7 +67,7 @@ def main(argv=None):
     try:
         app(args=argv, prog_name="nettrain")
     except UsageError as err:
-        console_err.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
+        console_err.print(f"[bold red]error:[/] {escape(str(err))}", markup=True, highlight=False)
         sys.exit(2)
     finally:
         for signum, handler in previous.items():

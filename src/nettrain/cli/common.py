@@ -40,8 +40,12 @@ app = typer.Typer(
 
 # stdout carries results (tables, JSON); stderr carries errors and progress.
 # soft_wrap: long paths and commands stay on one line, so they can be copied.
-console = Console(soft_wrap=True)
-console_err = Console(stderr=True, soft_wrap=True)
+# markup=False: what is printed is text, shown as it is; with rich's markup on,
+# 'pip install -e ".[plot]"' or a path such as runs[2]/ would lose its
+# brackets as tags. A print that wants style passes markup=True and escapes
+# whatever it interpolates (rich.markup.escape).
+console = Console(soft_wrap=True, markup=False)
+console_err = Console(stderr=True, soft_wrap=True, markup=False)
 
 SET_HELP = "Override a config key, e.g. --set optimizer.lr=0.05 (repeatable; values are YAML)."
 

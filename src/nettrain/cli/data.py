@@ -222,8 +222,10 @@ def verify_command(
     """
     import hashlib
     
+    from rich.markup import escape
     from rich.table import Table
-    
+    from rich.text import Text
+
     from ..data import datasets, download as downloads
     from ..data.idx import decompressed_bytes, parse_idx
 
@@ -240,18 +242,18 @@ def verify_command(
         try:
             content = decompressed_bytes(path)
             array = parse_idx(content, source=path)
-            structure = f"[green]ok[/] {array.shape}"
+            structure = Text.from_markup(f"[green]ok[/] {array.shape}")
         except DataError as err:
-            table.add_row(filename, f"[red]FAIL[/] {err}", "-", "-")
+            table.add_row(filename, Text.from_markup(f"[red]FAIL[/] {escape(str(err))}"), "-", "-")
             failed += 1
             continue
         expected_sha = info.content_sha256.get(filename.removesuffix(".gz"))
         if expected_sha is None:
             sha = "unknown"
         elif hashlib.sha256(content).hexdigest() == expected_sha:
-            sha = "[green]ok[/]"
+            sha = Text.from_markup("[green]ok[/]")
         else:
-            sha, failed = "[red]FAIL[/] differs from the published content", failed + 1
+            sha, failed = Text.from_markup("[red]FAIL[/] differs from the published content"), failed + 1
         md5 = hashlib.md5(path.read_bytes()).hexdigest()
         published = downloads.PUBLISHED_MD5.get(name, {}).get(filename)
         gz = "matches" if md5 == published else "differs*"
@@ -261,13 +263,13 @@ def verify_command(
         for split in datasets.SPLIT_FILES:
             datasets.load_split(name, split, root=folder.parent, download=False)
     except DataError as err:
-        console.print(f"[red]FAIL[/] {err}", highlight=False, soft_wrap=True)
+        console.print(f"[red]FAIL[/] {escape(str(err))}", markup=True, highlight=False, soft_wrap=True)
         failed += 1
     console.print(table)
     if recompressed:
         console.print("* a recompressed copy: its .gz bytes differ from the mirrors' file, "
                       "which is fine when the content check is ok", highlight=False, soft_wrap=True)
     if failed:
-        console.print(f"[red]{failed} check(s) failed[/]", highlight=False, soft_wrap=True)
+        console.print(f"[red]{failed} check(s) failed[/]", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(f"{name}: all files verified", highlight=False, soft_wrap=True)
