@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -220,6 +221,30 @@ def test_signal_through_the_cli_checkpoints_and_prints_the_resume_command(signum
     assert read_metrics(run)[-1]["kind"] == "stopped"
     code, listing, _ = run_cli(["runs", "--runs-dir", tmp_path], capsys)
     assert code == 0 and "stopped" in listing and "%" in listing  # best val accuracy so far, unfinished
+
+
+def test_the_resume_names_the_point_in_the_words_the_stop_used(tmp_path, capsys):
+    """Wherever the signal lands (mid-epoch or between epochs), the stop
+    message, the "stopped" record and the resume's first lines name the same
+    step and the same 1-based epoch (the resume once said epoch 0 for the
+    stop's epoch 1)."""
+    proc = cli_process(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", 1000,
+                        "--set", "data.train_size=4000"])
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob("*/metrics.jsonl")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    position = re.search(r"stopped after (step \d+ \(.*?\)); checkpoint saved", err).group(1)
+    epoch = int(re.search(r"epoch (\d+)", position).group(1))
+    run = only_run(tmp_path)
+    stopped = read_metrics(run)[-1]
+    assert stopped["kind"] == "stopped" and stopped["epoch"] == epoch
+    code, out, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+                              "--epochs", epoch + 1], capsys)
+    assert code == 0, err
+    assert f"resumed: from {run / 'checkpoints' / 'last.npz'}, after {position}\n" in out
 
 
 def test_crash_between_temp_write_and_rename_keeps_the_old_checkpoint(tmp_path):

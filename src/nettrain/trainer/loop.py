@@ -225,11 +225,23 @@ class Trainer:
             objective.score(out.array, yb[start:stop], step)  # adds to step.correct (or step.abs_err)
         return step
 
+    def current_epoch(self) -> int:
+        """The epoch the last step belongs to, numbered from 1 as the table
+        numbers them (``self.epoch`` counts the epochs completed)."""
+        return self.epoch + 1 if self.progress.steps else self.epoch
+
+    def position(self) -> str:
+        """Where the run stands, in the words both a stop and a resume use:
+        "step 818 (epoch 1, 818/860 steps)", or between epochs "step 860
+        (the end of epoch 1)"."""
+        if self.progress.steps:
+            return f"step {self.step} (epoch {self.epoch + 1}, {self.progress.steps}/{len(self.loader)} steps)"
+        return f"step {self.step} (the end of epoch {self.epoch})" if self.epoch else f"step {self.step}"
+
     def _stopped_message(self, signum):
         name = signal.Signals(signum).name
         return (
-            f"{name}: stopped after step {self.step} (epoch {self.epoch + 1}, "
-            f"{self.progress.steps}/{len(self.loader)} steps); checkpoint saved to {self.run.last}\n"
+            f"{name}: stopped after {self.position()}; checkpoint saved to {self.run.last}\n"
             f"resume with:\n  {self.resume_command()}"
         )
 

@@ -143,7 +143,7 @@ def _fit(trainer, run, report, parallel, info, new: bool) -> dict:
     except Stopped as stopped:
         report.close()
         if parallel.writes_files:
-            record = {"kind": "stopped", "epoch": trainer.epoch, "step": trainer.step,
+            record = {"kind": "stopped", "epoch": trainer.current_epoch(), "step": trainer.step,
                       "reason": str(stopped).splitlines()[0]}
             if run.last.exists():
                 record["resume"] = trainer.resume_command()
@@ -177,7 +177,7 @@ def _run_info(cfg, components, run, trainer, parallel, resume, state) -> dict:
         info["processes"] = (f"{parallel.description}; global batch {cfg.data.batch_size}, "
                              f"each process takes its part of every batch")
     if state is not None:
-        info["resumed"] = f"from {resume} at epoch {trainer.epoch}, step {trainer.step}"
+        info["resumed"] = f"from {resume}, after {trainer.position()}"  # as the stop message put it
         saved_size = int(state.get("world_size", 1))
         if saved_size != parallel.size:
             info["resumed"] += (f"; written by {saved_size} process(es), continued by {parallel.size}: "
