@@ -135,9 +135,10 @@ def test_nodes_carry_pytorchs_names_and_next_functions():
     (first, index), = loss.grad_fn.next_functions
     assert index == 0 and first.name() == "PowBackward0"
     assert first.next_functions[0][0].name() == "SubBackward0"
-    linear_inputs = out.grad_fn.next_functions
-    assert linear_inputs[0] == (None, 0)  # x does not require grad
-    assert linear_inputs[1][0].variable is w and linear_inputs[1][0].name() == "nettrain::autograd::AccumulateGrad"
+    (bias, _), x_input, (transposed, _) = out.grad_fn.next_functions  # PyTorch's addmm(b, x, w.t())
+    assert x_input == (None, 0)  # x does not require grad
+    assert bias.variable is b and bias.name() == "nettrain::autograd::AccumulateGrad"
+    assert transposed.name() == "TBackward0" and transposed.next_functions[0][0].variable is w
 
 
 # --------------------------------------------------------------------------- custom Functions

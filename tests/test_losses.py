@@ -24,6 +24,9 @@ PYTORCH_CHAINS = {
     ("binary_cross_entropy", "none"): ["BinaryCrossEntropyBackward0", "SigmoidBackward0", "AddmmBackward0"],
     ("binary_cross_entropy_with_logits", "mean"): ["BinaryCrossEntropyWithLogitsBackward0", "AddmmBackward0"],
     ("binary_cross_entropy_with_logits", "none"): ["BinaryCrossEntropyWithLogitsBackward0", "AddmmBackward0"],
+    ("cross_entropy", "mean"): ["NllLossBackward0", "LogSoftmaxBackward0", "AddmmBackward0"],
+    ("cross_entropy", "sum"): ["NllLossBackward0", "LogSoftmaxBackward0", "AddmmBackward0"],
+    ("cross_entropy", "none"): ["NllLossBackward0", "LogSoftmaxBackward0", "AddmmBackward0"],
     ("nll_loss", "mean"): ["NllLossBackward0", "LogSoftmaxBackward0", "AddmmBackward0"],
     ("nll_loss", "none"): ["NllLossBackward0", "LogSoftmaxBackward0", "AddmmBackward0"],
 }
@@ -40,6 +43,8 @@ def _loss_after_linear(library, name, reduction):
         return functional.binary_cross_entropy(out.sigmoid(), targets, reduction=reduction)
     if name == "nll_loss":
         return functional.nll_loss(out.log_softmax(1), classes, reduction=reduction)
+    if name == "cross_entropy":
+        return functional.cross_entropy(out, classes, reduction=reduction)
     return getattr(functional, name)(out, targets, reduction=reduction)
 
 
@@ -64,12 +69,54 @@ def test_the_chains_are_what_pytorch_prints_now(name, reduction):
     assert _chain(_loss_after_linear(torch, name, reduction)) == PYTORCH_CHAINS[name, reduction]
 
 
+def _walk(node, steps):
+    """Names met following next_functions[0][0], as the Blitz prints them."""
+    names = [repr(node).split(" object")[0]]
+    for _ in range(steps):
+        node = node.next_functions[0][0]
+        names.append(repr(node).split(" object")[0])
+    return names
+
+
+def _blitz_walk(library):
+    library.manual_seed(0)
+    net = library.nn.Sequential(library.nn.Linear(4, 6), library.nn.ReLU(), library.nn.Linear(6, 3))
+    loss = library.nn.MSELoss()(net(library.randn(2, 4)), library.randn(2, 3))
+    return _walk(loss.grad_fn, 2)
+
+
+def test_the_blitz_walk_from_an_mse_loss_prints_pytorchs_three_nodes():
+    # what PyTorch 2.x prints: the loss, the last Linear, then that Linear's bias (its first input)
+    assert _blitz_walk(nt) == ["<MseLossBackward0", "<AddmmBackward0", "<AccumulateGrad"]
+
+
+def test_the_blitz_walk_is_what_pytorch_prints_now():
+    torch = pytest.importorskip("torch")
+    assert _blitz_walk(torch) == _blitz_walk(nt)
+
+
 def test_a_target_that_requires_grad_gets_its_gradient_through_the_same_node():
     x, y = nt.randn(4, 2), nt.randn(4, 2, requires_grad=True)
     loss = F.mse_loss(x, y)
     assert loss.grad_fn.name() == "MseLossBackward0" and loss.grad_fn.next_functions[0] == (None, 0)
     loss.backward()
     np.testing.assert_allclose(y.grad.numpy(), -2 * (x.numpy() - y.detach().numpy()) / 8, rtol=1e-6)
+
+
+def test_cross_entropy_is_one_node_that_shows_pytorchs_log_softmax():
+    logits = nt.randn(5, 3, requires_grad=True)
+    loss = F.cross_entropy(logits, nt.tensor([0, 2, 1, 1, 0]))
+    (shown, index), = loss.grad_fn.next_functions  # PyTorch's NllLossBackward0 has one entry too
+    assert index == 0 and shown.name() == "LogSoftmaxBackward0"
+    assert shown.next_functions[0][0].variable is logits
+    loss.backward()  # the gradient comes from the one node: softmax - one-hot
+    assert logits.grad.shape == (5, 3)
+
+
+def test_cross_entropy_with_label_smoothing_keeps_the_one_node():
+    # PyTorch mixes two branches here (AddBackward0 at the top); see the README's differences
+    loss = F.cross_entropy(nt.randn(5, 3, requires_grad=True), nt.tensor([0, 2, 1, 1, 0]), label_smoothing=0.1)
+    assert _walk(loss.grad_fn, 1) == ["<NllLossBackward0", "<LogSoftmaxBackward0"]
 
 
 # --------------------------------------------------------------------------- values and gradients
@@ -102,22 +149,63 @@ def test_fused_losses_match_a_reference_and_stay_float32(name, reduction):
     np.testing.assert_allclose(x.grad.numpy(), expected_grad, rtol=1e-4)
 
 
-@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"])
+@pytest.mark.parametrize("name", [
+    "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_values_and_gradients_match_pytorch(name, reduction):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(4)
     x_np = rng.uniform(0.05, 0.95, (6, 3)).astype(np.float32)
     t_np = rng.uniform(0, 1, (6, 3)).astype(np.float32)
+    classes = rng.integers(0, 3, 6)
     results = []
     for library in (nt, torch):
         x = library.tensor(x_np, requires_grad=True)
-        loss = getattr(library.nn.functional, name)(x, library.tensor(t_np), reduction=reduction)
+        if name == "cross_entropy":
+            loss = library.nn.functional.cross_entropy(x, library.tensor(classes), reduction=reduction,
+                                                       label_smoothing=0.1)
+        else:
+            loss = getattr(library.nn.functional, name)(x, library.tensor(t_np), reduction=reduction)
         loss.sum().backward()
         results.append((loss.detach().numpy(), x.grad.numpy()))
     (value, grad), (torch_value, torch_grad) = results
     np.testing.assert_allclose(value, torch_value, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(grad, torch_grad, rtol=1e-5, atol=1e-7)
+
+
+def _cross_entropy_reference(logits, classes, reduction, smoothing):
+    """Cross-entropy and its gradient with respect to the logits, in float64 NumPy."""
+    logits = logits.astype(np.float64)
+    n, c = logits.shape
+    log_probs = logits - logits.max(1, keepdims=True)
+    log_probs -= np.log(np.exp(log_probs).sum(1, keepdims=True))
+    wanted = np.full((n, c), smoothing / c)
+    wanted[np.arange(n), classes] += 1 - smoothing
+    losses = -(wanted * log_probs).sum(1)
+    grads = np.exp(log_probs) - wanted
+    if reduction == "mean":
+        return losses.mean(), grads / n
+    return (losses.sum(), grads) if reduction == "sum" else (losses, grads)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_matches_a_reference_and_stays_float32(reduction, smoothing):
+    rng = np.random.default_rng(5)
+    logits_np, classes = (rng.standard_normal((6, 4)) * 3).astype(np.float32), rng.integers(0, 4, 6)
+    logits = nt.tensor(logits_np, requires_grad=True)
+    loss = F.cross_entropy(logits, nt.tensor(classes), reduction=reduction, label_smoothing=smoothing)
+    loss.sum().backward()
+    expected, expected_grad = _cross_entropy_reference(logits_np, classes, reduction, smoothing)
+    assert loss.dtype == nt.float32 and logits.grad.dtype == nt.float32
+    np.testing.assert_allclose(loss.detach().numpy(), expected, rtol=1e-5)
+    np.testing.assert_allclose(logits.grad.numpy(), expected_grad, rtol=1e-4, atol=1e-7)
+
+
+def test_a_bad_class_index_names_cross_entropy():
+    with pytest.raises(RuntimeError, match=r"^cross_entropy: target values must be in \[0, 2\] for 3 classes"):
+        F.cross_entropy(nt.randn(2, 3), nt.tensor([0, 3]))
 
 
 def test_bce_at_saturated_probabilities_gives_pytorchs_clamped_loss_and_gradient():

@@ -120,8 +120,10 @@ def test_blitz_neural_networks(tutorial):
         "nettrain.Size([6, 1, 5, 5])\n"
     )
     assert "conv1.bias.grad before backward\nNone\nconv1.bias.grad after backward\ntensor([" in out
-    # The walk up from the loss names PyTorch's nodes: MSELoss is one node, then Linear.
-    assert re.search(r"\n<MseLossBackward0 object at 0x\w+>\n<AddmmBackward0 object at 0x\w+>\n", out)
+    # The walk up from the loss prints PyTorch's nodes: MSELoss is one node, then
+    # Linear, whose first input is its bias (the tutorial's "# ReLU" comment is wrong there too).
+    assert re.search(r"\n<MseLossBackward0 object at 0x\w+>\n<AddmmBackward0 object at 0x\w+>\n"
+                     r"<AccumulateGrad object at 0x\w+>\n", out)
 
 
 @pytest.fixture

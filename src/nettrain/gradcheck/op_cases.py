@@ -265,6 +265,13 @@ def _l1(rng, device):
     return _each_reduction(F.l1_loss, rng, (5, 2), device), [leaf(_normal(rng, 5, 2), device), leaf(_normal(rng, 5, 2), device)], "(5, 2)"
 
 
+@case("cross_entropy (mean, sum, none; label smoothing)", covers=[N.CrossEntropy])
+def _ce_each_reduction(rng, device):
+    y = _targets(rng, 4, 5, device)
+    smoothed = lambda x, reduction="mean": F.cross_entropy(x, y, reduction=reduction, label_smoothing=0.2)  # noqa: E731
+    return _each_reduction(smoothed, rng, (4,), device), [leaf(_normal(rng, 4, 5), device)], "(4, 5)"
+
+
 @case("binary_cross_entropy (mean, sum, none; input and target)", covers=[N.BinaryCrossEntropy])
 def _bce_probabilities(rng, device):
     return _each_reduction(F.binary_cross_entropy, rng, (4, 3), device), [leaf(rng.uniform(0.05, 0.95, (4, 3)), device), leaf(rng.uniform(0, 1, (4, 3)), device)], "(4, 3)"

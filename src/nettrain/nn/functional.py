@@ -95,7 +95,8 @@ def dropout(input, p=0.5, training=True):  # noqa: A002
 
 
 def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):  # noqa: A002
-    """Logits (N, C) and class indices (N,): log-softmax + NLL in one node."""
+    """Logits (N, C) and class indices (N,): log-softmax + NLL in one node,
+    shown as PyTorch's two (NllLossBackward0 -> LogSoftmaxBackward0)."""
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
     return N.CrossEntropy.apply(input, target, reduction=reduction, label_smoothing=label_smoothing)

@@ -128,6 +128,26 @@ def _offset_slice(i, j, sh, sw, ho, wo):
 # --------------------------------------------------------------------------- linear
 
 
+class _ShownNode:
+    """A node of PyTorch's graph that ``next_functions`` shows where nettrain
+    does its work inside the node before it: Linear's weight transposition
+    (TBackward0), cross_entropy's log-softmax (LogSoftmaxBackward0). It is
+    what the graph looks like to a reader, not a step of backward."""
+
+    def __init__(self, name, next_node):
+        self._name, self.next_node = name, next_node
+
+    def name(self) -> str:
+        return self._name
+
+    def __repr__(self):
+        return f"<{self._name} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self):
+        return ((self.next_node, 0),)
+
+
 class Linear(Function):
     """``x @ weight.T + bias`` as one node (PyTorch's weight layout: out x in)."""
 
@@ -146,6 +166,18 @@ class Linear(Function):
         if bias is not None:
             out += bias
         return out
+
+    @property
+    def next_functions(self):
+        """In PyTorch's order for a 2-D input, whose graph is
+        ``addmm(bias, input, weight.t())`` (``mm(input, weight.t())`` without a
+        bias): the weight behind a TBackward0 (the Blitz's walk from a loss
+        reaches the bias's AccumulateGrad, as there)."""
+        inputs = super().next_functions
+        if self.name() not in ("AddmmBackward0", "MmBackward0"):
+            return inputs
+        x, (weight, _), *bias = inputs
+        return (*bias, x, (None if weight is None else _ShownNode("TBackward0", weight), 0))
 
     def backward(self, grad):
         needs = self.needs_input_grad
@@ -382,9 +414,9 @@ class LogSoftmax(Function):
 # --------------------------------------------------------------------------- losses
 
 
-def _reduce(losses, reduction, weight_sum=None):
-    if reduction == "mean":
-        return losses.mean() if weight_sum is None else losses.sum() / weight_sum
+def _reduce(losses, reduction):
+    if reduction == "mean":  # NumPy's mean (the sum over the count), without its Python overhead
+        return losses.sum() / losses.dtype.type(losses.size)
     if reduction == "sum":
         return losses.sum()
     return losses
@@ -411,9 +443,15 @@ def _check_targets(logits, target, name):
 
 class CrossEntropy(Function):
     """log-softmax and negative log-likelihood in one node (logits + class
-    indices), with label smoothing; backward is ``softmax - smoothed one-hot``."""
+    indices), with label smoothing; backward is ``softmax - smoothed one-hot``.
 
-    node_name = "NllLossBackward0"  # PyTorch's cross_entropy graph ends in nll_loss
+    PyTorch's graph is nll_loss of a log_softmax node, and next_functions
+    shows it so (the Blitz's walk); the work stays in this one node: one
+    pass forward and backward, and its gradient to the bit (the trained
+    figures in the README come from it; two nodes differ in the last bit
+    where the batch size is not a power of two)."""
+
+    node_name = "NllLossBackward0"
 
     def forward(self, logits, target, reduction="mean", label_smoothing=0.0):
         xp = get_array_module(logits)
@@ -431,6 +469,11 @@ class CrossEntropy(Function):
         self.log_probs, self.rows = log_probs, rows
         self.reduction, self.smoothing = reduction, label_smoothing
         return _reduce(losses, reduction)
+
+    @property
+    def next_functions(self):
+        (logits, _), _target = super().next_functions
+        return ((_ShownNode("LogSoftmaxBackward0", logits), 0),)  # PyTorch's: nothing for the target
 
     def backward(self, grad):
         xp = get_array_module(grad)
