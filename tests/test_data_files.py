@@ -345,3 +345,19 @@ def test_cli_unknown_name_lists_valid_names(capsys):
     code, out, err = _run_cli(["data", "info", "cifar10"], capsys)
     assert code == 2
     assert "mnist" in err and "clusters3" in err
+
+
+@pytest.mark.parametrize("command", ["info", "verify"])
+def test_cli_info_and_verify_print_plain_tables_in_a_pipe(command, isolated_roots, capsys):
+    """Like eval's and runs' tables: no box drawing, and no cell wrapped onto
+    a second line at 80 columns (verify once split "(60000, 28, 28)")."""
+    write_files(isolated_roots / "r" / "mnist", fake_mnist_files())
+    code, out, err = _run_cli(["data", command, "mnist", "--root", str(isolated_roots / "r")], capsys)
+    assert code == (0 if command == "info" else 1), err
+    assert not set(out) & set("┏┃━│┡└─"), out
+    rows = [line for line in out.splitlines() if line.startswith(("train", "t10k", "test", "file", "split"))]
+    assert rows and all(len(line) <= 80 for line in rows), rows
+    if command == "verify":
+        assert f"train-images-idx3-ubyte.gz  ok ({N_TRAIN}, 28, 28)  FAIL" in out
+    else:
+        assert f"train  {N_TRAIN:>7,}" in out

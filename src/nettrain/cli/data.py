@@ -4,8 +4,10 @@
     nettrain data info mnist [--root DIR]
     nettrain data verify fashion-mnist [--root DIR]
 
-NumPy, rich's tables and the data package are imported inside the commands,
-so that ``nettrain --help`` starts quickly.
+NumPy and the data package are imported inside the commands, so that
+``nettrain --help`` starts quickly. Tables are plain aligned lines (tables.py),
+as eval's, runs' and gradcheck's are: a pipe or a log gets no box drawing,
+and a number is never cut or wrapped.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import typer
 
 from ..errors import DataError, UsageError
 from .common import HELP_SETTINGS, Command, app, console
+from .tables import Column, fit, print_table
 
 data_app = typer.Typer(
     help="""Download, describe and verify data sets (MNIST, Fashion-MNIST; synthetic sets for info).
@@ -130,8 +133,6 @@ def info_command(
         nettrain data info mnist
         nettrain data info clusters3 --seed 1
     """
-    from rich.table import Table
-    
     from ..data import datasets
 
     _check_name(name)
@@ -143,63 +144,55 @@ def info_command(
     splits = {split: datasets.load_split(name, split, folder.parent, download=False)[:2]
               for split in datasets.SPLIT_FILES}
 
-    summary = Table(title=f"{info.title} ({name})", show_header=False)
-    summary.add_column(style="bold")
-    summary.add_column()
-    summary.add_row("found at", f"{folder}  ({where})")
-    summary.add_row("image", f"{'x'.join(map(str, info.image_shape))} uint8, {len(info.classes)} classes")
-    summary.add_row("default normalize", f"mean {info.normalize[0]}, std {info.normalize[1]}")
-    console.print(summary)
-
-    per_split = Table(title="splits")
-    for column in ("split", "samples", "pixel mean", "pixel std"):
-        per_split.add_column(column, justify="left" if column == "split" else "right")
+    _print_pairs(f"{info.title} ({name})", [
+        ("found at", f"{folder}  ({where})"),
+        ("image", f"{'x'.join(map(str, info.image_shape))} uint8, {len(info.classes)} classes"),
+        ("default normalize", f"mean {info.normalize[0]}, std {info.normalize[1]}"),
+    ])
+    rows = []
     for split, (images, _) in splits.items():
         mean, std = _pixel_mean_std(images)
-        per_split.add_row(split, f"{len(images):,}", f"{mean:.4f}", f"{std:.4f}")
-    console.print(per_split)
+        rows.append([split, f"{len(images):,}", f"{mean:.4f}", f"{std:.4f}"])
+    print_table(console, "\nsplits", [Column("split"), *(Column(h, right=True) for h in
+                                                        ("samples", "pixel mean", "pixel std"))], rows)
     _print_class_balance(info.classes, {split: labels for split, (_, labels) in splits.items()})
+
+
+def _print_pairs(title: str, pairs: list[tuple[str, str]]):
+    """A title, then "key  value" lines, the values aligned."""
+    console.print(title, highlight=False, soft_wrap=True)
+    for text in fit([Column(""), Column("")], [list(pair) for pair in pairs], console.width)[1:]:
+        console.print(text, highlight=False, soft_wrap=True)
 
 
 def _print_class_balance(classes, labels_per_split: dict):
     import numpy as np
-    from rich.table import Table
 
-    table = Table(title="class balance")
-    table.add_column("class")
-    for split in labels_per_split:
-        table.add_column(split, justify="right")
     counts = {split: np.bincount(labels, minlength=len(classes)) for split, labels in labels_per_split.items()}
+    rows = []
     for k, class_name in enumerate(classes):
         row = [f"{k} {class_name}" if class_name != str(k) else class_name]
         for split, c in counts.items():
             share = c[k] / max(c.sum(), 1)
             row.append(f"{c[k]:,} ({share:.1%})")
-        table.add_row(*row)
-    console.print(table)
+        rows.append(row)
+    print_table(console, "\nclass balance", [Column("class", shrink=8), *(Column(split, right=True)
+                                                                        for split in labels_per_split)], rows)
 
 
 def _synthetic_info(name: str, seed: int):
-    from rich.table import Table
-    
     from ..data import datasets
 
     info = datasets.SYNTHETIC_DATASETS[name]
     splits = datasets.make_synthetic(name, seed=seed)
-    summary = Table(title=f"{name} (synthetic, seed {seed})", show_header=False)
-    summary.add_column(style="bold")
-    summary.add_column()
-    summary.add_row("task", info.task)
-    summary.add_row("data", info.description)
-    summary.add_row("noise (default)", f"{info.noise:g}")
-    summary.add_row("options", "data.train_size, data.test_size, data.noise")
-    console.print(summary)
-    per_split = Table(title="splits (default sizes)")
-    for column in ("split", "samples", "x shape", "x mean", "x std", "y shape"):
-        per_split.add_column(column, justify="left" if column == "split" else "right")
-    for split, (x, y) in splits.items():
-        per_split.add_row(split, f"{len(x):,}", str(x.shape[1:]), f"{x.mean():.3f}", f"{x.std():.3f}", str(y.shape[1:]))
-    console.print(per_split)
+    _print_pairs(f"{name} (synthetic, seed {seed})", [
+        ("task", info.task), ("data", info.description), ("noise (default)", f"{info.noise:g}"),
+        ("options", "data.train_size, data.test_size, data.noise"),
+    ])
+    rows = [[split, f"{len(x):,}", str(x.shape[1:]), f"{x.mean():.3f}", f"{x.std():.3f}", str(y.shape[1:])]
+            for split, (x, y) in splits.items()]
+    print_table(console, "\nsplits (default sizes)", [Column("split"), *(Column(h, right=True) for h in
+                ("samples", "x shape", "x mean", "x std", "y shape"))], rows)
     if info.task == "classification":
         _print_class_balance(datasets.synthetic_classes(name), {s: y for s, (_, y) in splits.items()})
 
@@ -222,54 +215,52 @@ def verify_command(
     """
     import hashlib
     
-    from rich.markup import escape
-    from rich.table import Table
-    from rich.text import Text
-
     from ..data import datasets, download as downloads
     from ..data.idx import decompressed_bytes, parse_idx
 
     _image_name(name, "verify")
     info = datasets.IMAGE_DATASETS[name]
     folder, where = _find_local(name, root, "verify")
-    table = Table(title=f"{name} in {folder} ({where})")
-    table.add_column("file", no_wrap=True)
-    for column in ("structure", "content SHA-256", "mirror .gz MD5"):
-        table.add_column(column)
+    rows, problems = [], []  # problems: whole messages, printed below the table
     failed, recompressed = 0, False
     for filename in datasets.IMAGE_FILES:
         path = folder / filename
         try:
             content = decompressed_bytes(path)
             array = parse_idx(content, source=path)
-            structure = Text.from_markup(f"[green]ok[/] {array.shape}")
+            structure = f"ok {array.shape}"
         except DataError as err:
-            table.add_row(filename, Text.from_markup(f"[red]FAIL[/] {escape(str(err))}"), "-", "-")
+            rows.append([filename, "FAIL (below)", "-", "-"])
+            problems.append(f"FAIL {err}")
             failed += 1
             continue
         expected_sha = info.content_sha256.get(filename.removesuffix(".gz"))
         if expected_sha is None:
             sha = "unknown"
         elif hashlib.sha256(content).hexdigest() == expected_sha:
-            sha = Text.from_markup("[green]ok[/]")
+            sha = "ok"
         else:
-            sha, failed = Text.from_markup("[red]FAIL[/] differs from the published content"), failed + 1
+            sha, failed = "FAIL", failed + 1
+            problems.append(f"FAIL {filename}: its content is not the published data set's (content SHA-256)")
         md5 = hashlib.md5(path.read_bytes()).hexdigest()
         published = downloads.PUBLISHED_MD5.get(name, {}).get(filename)
         gz = "matches" if md5 == published else "differs*"
         recompressed = recompressed or md5 != published
-        table.add_row(filename, structure, sha, gz)
+        rows.append([filename, structure, sha, gz])
     try:
         for split in datasets.SPLIT_FILES:
             datasets.load_split(name, split, root=folder.parent, download=False)
     except DataError as err:
-        console.print(f"[red]FAIL[/] {escape(str(err))}", markup=True, highlight=False, soft_wrap=True)
+        problems.append(f"FAIL {err}")
         failed += 1
-    console.print(table)
+    print_table(console, f"{name} in {folder} ({where})",
+                [Column(h) for h in ("file", "structure", "content SHA-256", "mirror .gz MD5")], rows)
+    for problem in problems:
+        console.print(problem, highlight=False, soft_wrap=True)
     if recompressed:
         console.print("* a recompressed copy: its .gz bytes differ from the mirrors' file, "
                       "which is fine when the content check is ok", highlight=False, soft_wrap=True)
     if failed:
-        console.print(f"[red]{failed} check(s) failed[/]", markup=True, highlight=False, soft_wrap=True)
+        console.print(f"{failed} check(s) failed", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(f"{name}: all files verified", highlight=False, soft_wrap=True)
