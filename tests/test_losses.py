@@ -95,6 +95,34 @@ def test_the_blitz_walk_is_what_pytorch_prints_now():
     assert _blitz_walk(torch) == _blitz_walk(nt)
 
 
+# How many next_functions PyTorch's loss node has: one per input it can send a
+# gradient to (nll_loss: none for the target; binary_cross_entropy: none for the weight).
+PYTORCH_INPUT_COUNTS = {"mse_loss": 2, "binary_cross_entropy": 2, "binary_cross_entropy_with_logits": 2,
+                        "nll_loss": 1, "cross_entropy": 1}
+
+
+def _loss_node(library, name):
+    library.manual_seed(0)
+    functional = library.nn.functional
+    x = library.rand(4, 3, requires_grad=True)
+    if name in ("nll_loss", "cross_entropy"):
+        return getattr(functional, name)(x, library.tensor([0, 2, 1, 1])).grad_fn
+    if name == "binary_cross_entropy":
+        return functional.binary_cross_entropy(x, library.rand(4, 3), weight=library.rand(3)).grad_fn
+    return getattr(functional, name)(x, library.rand(4, 3)).grad_fn
+
+
+@pytest.mark.parametrize("name", PYTORCH_INPUT_COUNTS)
+def test_each_loss_node_has_pytorchs_inputs(name):
+    assert len(_loss_node(nt, name).next_functions) == PYTORCH_INPUT_COUNTS[name]
+
+
+@pytest.mark.parametrize("name", PYTORCH_INPUT_COUNTS)
+def test_the_input_counts_are_pytorchs_now(name):
+    torch = pytest.importorskip("torch")
+    assert len(_loss_node(torch, name).next_functions) == PYTORCH_INPUT_COUNTS[name]
+
+
 def test_a_target_that_requires_grad_gets_its_gradient_through_the_same_node():
     x, y = nt.randn(4, 2), nt.randn(4, 2, requires_grad=True)
     loss = F.mse_loss(x, y)

@@ -505,6 +505,10 @@ class NLLLoss(Function):
         self.shape, self.reduction = log_probs.shape, reduction
         return _reduce(-log_probs[self.rows, target], reduction)
 
+    @property
+    def next_functions(self):
+        return super().next_functions[:1]  # PyTorch's: nothing for the target
+
     def backward(self, grad):
         xp = get_array_module(grad)
         (target,) = self.saved
@@ -602,6 +606,10 @@ class BinaryCrossEntropy(Function):
             log_p, log_1mp = _clamped_logs(p)
             dt = (log_1mp - log_p) * grad
         return (dp, dt) if not weight else (dp, dt, None)
+
+    @property
+    def next_functions(self):
+        return super().next_functions[:2]  # PyTorch's: nothing for the weight
 
 
 def _clamped_logs(p):
