@@ -333,3 +333,50 @@ def test_a_run_stopped_during_its_final_evaluation_resumes_to_write_the_final_re
     assert code == 0, err
     assert "already finished" not in out and "done: test loss" in out
     assert without_timing(read_metrics(run)) == without_timing(records)  # the epochs once, then the final record
+
+
+@pytest.mark.parametrize("other", ["final record", "newer checkpoint"])
+def test_a_resume_that_loses_the_race_to_another_process_writes_nothing(other, tmp_path, monkeypatch, capsys):
+    """The finished check runs before the lock can be taken; the process
+    that held it may write the final record in between (a second --resume
+    during the first one's final evaluation once redid that evaluation).
+    Simulated deterministically: the final record (or a newer last.npz)
+    appears just before the lock is taken. The checks are made again under
+    the lock: exit 2, nothing written, and the command run again says what
+    the run is now."""
+    from nettrain.trainer import session
+
+    code, _, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", "2"], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path)
+    finished = (run / "metrics.jsonl").read_text()
+    records = read_metrics(run)
+    # a run in its final evaluation: every epoch done, no final record yet
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records[:-1]))
+    real_lock_run = session.lock_run
+
+    last = run / "checkpoints" / "last.npz"
+
+    def finish_first(lock):  # the other process writes, then unlocks
+        if other == "final record":
+            (run / "metrics.jsonl").write_text(finished)
+        else:
+            (tmp_path / "newer.npz").write_bytes(last.read_bytes())
+            os.replace(tmp_path / "newer.npz", last)  # as write_atomic puts a checkpoint in place
+        return real_lock_run(lock)
+
+    monkeypatch.setattr(session, "lock_run", finish_first)
+    before = _folder_state(run)
+    code, out, err = run_cli(["train", run / "config.yaml", "--resume", last], capsys)
+    assert code == 2 and "done:" not in out
+    what = "finished the run" if other == "final record" else f"replaced {last}"
+    assert " ".join(err.split()) == (f"error: {run}: another process {what} while this resume started; "
+                                     "nothing was written; run the command again")
+    after = _folder_state(run)
+    changed = run / "metrics.jsonl" if other == "final record" else last
+    after.pop(changed), before.pop(changed)  # as the other process left it
+    assert after == before  # nothing else rewritten
+    if other == "final record":
+        monkeypatch.undo()
+        code, out, err = run_cli(["train", run / "config.yaml", "--resume", last], capsys)
+        assert code == 0 and "already finished" in out

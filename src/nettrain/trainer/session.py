@@ -81,6 +81,7 @@ def train(config, *, resume=None, report=None, consumers=(), source=None, parall
         state, run, finished = None, None, None
         device = parallel.use_device(cfg.device)  # a GPU per process
         if resume is not None:
+            read_stamp = _file_stamp(resume)  # taken before the read: a later replacement shows as a change
             with open_checkpoint(resume) as ckpt:  # layout checked; arrays read only once they fit
                 saved = checkpoint_config(ckpt.layout["config"], resume)
                 check_resumable(saved.to_dict(), cfg.to_dict(), resume)
@@ -111,6 +112,7 @@ def train(config, *, resume=None, report=None, consumers=(), source=None, parall
                 run, lock = create_locked_run(cfg.output.runs_dir, cfg.name, cfg.to_yaml())
             else:
                 lock = lock_run(RunLock(run.dir))
+                _check_unchanged_under_lock(run, resume, read_stamp, int(state["epoch"]), cfg.train.epochs, lock)
     try:
         run = Run(Path(parallel.broadcast(str(run.dir) if parallel.writes_files else None)))
         data = components.data
@@ -133,6 +135,31 @@ def train(config, *, resume=None, report=None, consumers=(), source=None, parall
         if lock is not None:
             lock.release()
     return TrainResult(run, final, trainer.records)
+
+
+def _file_stamp(path):
+    """What changes when a checkpoint is rewritten (write_atomic renames a new file into place)."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None  # missing: open_checkpoint says so, or the recheck sees the change
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _check_unchanged_under_lock(run, resume, read_stamp, checkpoint_epoch: int, epochs: int, lock):
+    """The checks made before the lock, made again now that it is held: the
+    process that held it (the run's own, finishing its final evaluation, or
+    another resume) may have written the final record or a newer checkpoint
+    in between, and continuing from what was read would redo or undo its
+    work. A UsageError (lock released, nothing written): the command, run
+    again, says what the run is now."""
+    finished = run.already_finished(checkpoint_epoch, epochs)
+    if finished is None and _file_stamp(resume) == read_stamp:
+        return
+    lock.release()
+    what = "finished the run" if finished is not None else f"replaced {resume}"
+    raise UsageError(f"{run.dir}: another process {what} while this resume started; nothing was written; "
+                     "run the command again")
 
 
 def _fit(trainer, run, report, parallel, info, new: bool) -> dict:
