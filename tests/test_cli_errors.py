@@ -110,6 +110,8 @@ CASES = [
     ("one_hot on a regression data set", lambda t: ["train", CONFIGS / "linear.yaml", "--set", "data.transforms=[one_hot]"],
      ["linear.yaml: data.transforms: one_hot applies to classification"]),
     ("nesterov without momentum", lambda t: ["train", CLUSTERS, "--set", "optimizer.nesterov=true"], ["nesterov", "momentum"]),
+    ("a typo in early stopping's metric", lambda t: ["train", CLUSTERS, "--set", "train.early_stopping={monitor: val_los}"],
+     ["train.early_stopping.monitor", "got 'val_los'", "did you mean 'val_loss'?"]),
 ]
 
 

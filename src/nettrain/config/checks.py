@@ -210,10 +210,11 @@ class Boolean(Check):
 
 
 class Text(Check):
-    """A non-empty string, optionally matching a pattern that ``description`` explains."""
+    """A non-empty string, optionally matching a pattern that ``description``
+    explains; ``suggestions``: names a near miss is compared with (did you mean)."""
 
-    def __init__(self, description="a non-empty string", pattern=None):
-        self.description, self.pattern = description, pattern
+    def __init__(self, description="a non-empty string", pattern=None, suggestions=()):
+        self.description, self.pattern, self.suggestions = description, pattern, tuple(suggestions)
 
     def expected(self) -> str:
         return self.description
@@ -222,7 +223,7 @@ class Text(Check):
         if not isinstance(value, str) or not value.strip():
             self._wrong(value, where)
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
-            self._wrong(value, where)
+            where.fail(f"expected {self.expected()}, got {describe(value)}{did_you_mean(value, self.suggestions)}")
         return value
 
 

@@ -149,7 +149,9 @@ class EarlyStoppingConfig:
     """Stop when the monitored metric stops improving (Keras' EarlyStopping), e.g. `{monitor: val_loss, patience: 3}`."""
 
     monitor: str = key(Text("a metric such as val_loss, val_acc, val_mae, train_loss",
-                            r"(train|val|test)_(loss|acc|mae)"), "the metric watched after each evaluation")
+                            r"(train|val|test)_(loss|acc|mae)",
+                            [f"{split}_{metric}" for split in ("train", "val") for metric in ("loss", "acc", "mae")]),
+                       "the metric watched after each evaluation")
     patience: int = key(Integer(ge=1), "evaluations without improvement before stopping", 3)
     min_delta: float = key(Number(ge=0), "smallest change that counts as an improvement", 0.0)
     mode: str = key(Nullable(OneOf(("min", "max"))), "min or max is better (null: max for *_acc, else min)", None)
