@@ -146,6 +146,7 @@ def test_fast_dev_run_exercises_one_batch_and_keeps_nothing(tmp_path, capsys, mo
     code, out, err = run_cli(["train", CONFIGS / "clusters.yaml", "--fast-dev-run"], capsys)
     assert code == 0, err
     assert "fast-dev-run" in out and "nothing was kept" in out and "evaluate with" not in out
+    assert "; train 1000 (50 an epoch: train.limit_batches 1), test 50\n" in out  # what it trains on, not 1000
     assert list(tmp_path.iterdir()) == []
     code, _, err = run_cli(["train", CONFIGS / "clusters.yaml", "--fast-dev-run", "--resume", "x.npz"], capsys)
     assert code == 2 and "--fast-dev-run" in err

@@ -192,9 +192,13 @@ def _fit(trainer, run, report, parallel, info, new: bool) -> dict:
 def _run_info(cfg, components, run, trainer, parallel, resume, state) -> dict:
     """What the report shows before the first epoch."""
     data = components.data
+    train = f"train {len(data.train[1])}"
+    limit = cfg.train.limit_batches
+    if limit:  # the evaluation splits are cut already (limit_batches); training takes limit batches an epoch
+        train += f" ({min(len(data.train[1]), limit * cfg.data.batch_size)} an epoch: train.limit_batches {limit})"
     info = {
         "run": run.dir,
-        "data": f"{data.name} ({data.source}); train {len(data.train[1])}, {trainer.eval_split} "
+        "data": f"{data.name} ({data.source}); {train}, {trainer.eval_split} "
                 f"{len(getattr(data, trainer.eval_split)[1])}",
         # The short summary; its dry forward pass draws no random numbers, so a resumed run is unchanged.
         "model": f"{cfg.model.name} on {components.device}: "
