@@ -20,8 +20,8 @@ def lr_find_command(
     end_lr: float = typer.Option(10.0, "--end-lr", help="The last learning rate of the sweep."),
     out: Path = typer.Option(Path("lr_find.png"), "--out", help="Where to draw loss against lr (needs matplotlib)."),
 ):
-    """Sweep the learning rate exponentially over a few hundred steps at most,
-    stop when the loss diverges, and suggest the rate where the loss falls
+    """Sweep the learning rate exponentially over at most --steps steps
+    (default 100), stop when the loss diverges, and suggest the rate where the loss falls
     fastest. Trains a fresh model built from the config: no run folder, no
     checkpoint is written or touched; only the plot.
 
