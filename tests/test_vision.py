@@ -47,9 +47,11 @@ def test_mnist_through_a_dataloader_gives_batches_like_torchvision():
 
 
 def test_a_named_root_without_the_files_is_the_only_place_looked_in(tmp_path):
-    with pytest.raises(DataError, match="root"):
+    with pytest.raises(DataError, match="root") as err:
         torchvision.datasets.MNIST(tmp_path / "nowhere", download=False)
     assert not (tmp_path / "nowhere").exists()
+    # the argument the Python caller gave, not the config key it never wrote
+    assert "(download=False)" in str(err.value) and "data.download" not in str(err.value)
 
 
 def test_fashion_mnist_over_the_real_files(real_data_root):

@@ -227,7 +227,9 @@ def ensure_dataset(name: str, root=None, download: bool = True, root_label: str 
     if found is not None:
         return found
     if not download:
-        raise DataError(not_found_message(name, root, "Downloading is off (data.download: false).", root_label))
+        # Named as the caller spelled it: a config's key, or nettrain.vision's argument (root_label "root").
+        off = "data.download: false" if root_label == "data.root" else "download=False"
+        raise DataError(not_found_message(name, root, f"Downloading is off ({off}).", root_label))
     return fetch_dataset(name, root, root_label), "downloaded"
 
 
