@@ -380,3 +380,23 @@ def test_a_resume_that_loses_the_race_to_another_process_writes_nothing(other, t
         monkeypatch.undo()
         code, out, err = run_cli(["train", run / "config.yaml", "--resume", last], capsys)
         assert code == 0 and "already finished" in out
+
+
+def test_resuming_with_fewer_epochs_than_the_checkpoint_trained_is_refused(tmp_path, monkeypatch, capsys):
+    """A run stopped during its final evaluation (3 epochs done, no final
+    record) resumed with --epochs 2 would have written a final record for
+    epoch 3 under train.epochs 2."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["train", CONFIGS / "clusters.yaml", "--runs-dir", "runs", "--epochs", "3"], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path / "runs").relative_to(tmp_path)
+    metrics = run / "metrics.jsonl"
+    lines = metrics.read_text().splitlines(keepends=True)
+    metrics.write_text("".join(line for line in lines if '"kind": "final"' not in line))
+    before = _folder_state(run)
+    code, out, err = run_cli(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
+                              "--epochs", "2"], capsys)
+    assert code == 2
+    assert "this run has trained 3 epoch(s); train.epochs = 2 would end it before that point" in err
+    assert "--epochs N, N >= 3" in err and "Traceback" not in err
+    assert _folder_state(run) == before

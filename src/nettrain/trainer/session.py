@@ -90,6 +90,7 @@ def train(config, *, resume=None, report=None, consumers=(), source=None, parall
                     raise CheckpointError(f"{resume}: not inside a run folder (no {run.dir / 'config.yaml'})")
                 finished = run.already_finished(int(ckpt.layout["epoch"]), cfg.train.epochs)
                 if finished is None:
+                    _check_epochs_reach_the_checkpoint(ckpt.layout, cfg.train.epochs, resume)
                     check_run_folder(run)
                     components = build(cfg, device=device, transform_state=ckpt.layout["data"]["transform_state"],
                                        source=source)
@@ -144,6 +145,19 @@ def _file_stamp(path):
     except OSError:
         return None  # missing: open_checkpoint says so, or the recheck sees the change
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _check_epochs_reach_the_checkpoint(layout, epochs: int, resume):
+    """A resume whose train.epochs ends before the checkpoint's own point
+    would write a final record for an epoch the weights have gone past."""
+    done = int(layout["epoch"])
+    started = done + (1 if int(layout["loader"]["position"]) > 0 else 0)  # an epoch in progress counts
+    if started > epochs:
+        part = f" and part of epoch {started}" if started > done else ""
+        raise CheckpointError(
+            f"{resume}: this run has trained {done} epoch(s){part}; train.epochs = {epochs} would end it "
+            f"before that point; resume with --epochs N, N >= {started}"
+        )
 
 
 def _check_unchanged_under_lock(run, resume, read_stamp, checkpoint_epoch: int, epochs: int, lock):
