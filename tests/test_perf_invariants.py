@@ -128,11 +128,16 @@ def test_max_pool_gradient_goes_to_the_first_of_tied_maxima():
     assert x.grad.tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]
 
 
+@pytest.mark.parametrize("small_kernels", [True, False])  # bands of rows / one band (another BLAS)
 @pytest.mark.parametrize("batch", [4, 256])  # im2col kept from forward / copied again band by band
-def test_float32_conv_in_bands_matches_a_float64_reference(batch):
+def test_float32_conv_in_bands_matches_a_float64_reference(batch, small_kernels, monkeypatch):
     """Conv products run a band of output rows at a time and, for large
     batches, backward copies the bands again instead of keeping them: the
     values and gradients stay those of one whole float64 product."""
+    from nettrain import blas
+
+    blas.policy.small_kernels  # noqa: B018 (find the library first, then say what it has)
+    monkeypatch.setattr(blas.policy, "_small_kernels", small_kernels)
     rng = np.random.default_rng(4)
     x = rng.standard_normal((batch, 6, 12, 12)).astype(np.float32)
     w = (rng.standard_normal((16, 6, 5, 5)) * 0.1).astype(np.float32)

@@ -113,7 +113,7 @@ class Normalize(Transform):
         return {"name": self.name, "mean": self.mean, "std": self.std}
 
     def __call__(self, x, y):
-        return _shift_scale(x, self.mean, self.std), y
+        return self.apply(x, y)
 
     def apply(self, x, y, owned=False):
         return _shift_scale(x, self.mean, self.std, owned), y

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..blas import SMALL_PRODUCT, matmul
+from ..blas import SMALL_PRODUCT, matmul, policy
 from .elementwise import _Binary
 
 # An im2col matrix up to this size is kept for backward (about a shared L3
@@ -89,10 +89,11 @@ def _windows(x, kh, kw, sh, sw, ho, wo):
 
 def _band_rows(windows, out_channels):
     """Output rows per band: as many as keep the band's product within one
-    call of BLAS's small-matrix kernel (``SMALL_PRODUCT``), at least one; on a
-    GPU one band holds every row (each band costs kernel launches there)."""
+    call of BLAS's small-matrix kernel (``SMALL_PRODUCT``), at least one. One
+    band holds every row where that kernel is not there (the bands were
+    measured with it) and on a GPU (each band costs kernel launches there)."""
     c, kh, kw, ho, wo, n = windows.shape
-    if get_array_module(windows) is not np:
+    if get_array_module(windows) is not np or not policy.small_kernels:
         return ho
     return max(1, min(ho, SMALL_PRODUCT // (out_channels * c * kh * kw * wo * n)))
 
