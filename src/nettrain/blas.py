@@ -235,32 +235,33 @@ def matmul(a, b, out=None):
         blocks = small_blocks(a.shape[0], a.shape[1], b.shape[1], _transposed(a), _transposed(b))
         if blocks is not None:
             return _blocked_matmul(a, b, *blocks, out=out)
-    product = _threaded_matmul(a, b)
-    if out is None:
+    product = _threaded_matmul(a, b, out)
+    if out is None or product is out:
         return product
-    out[...] = product
+    out[...] = product  # CuPy, 1-D operands, mixed dtypes: ``@`` gave a new array
     return out
 
 
-def _threaded_matmul(a, b):
-    """``a @ b`` on the thread count the load allows (see the module note)."""
+def _threaded_matmul(a, b, out=None):
+    """``a @ b`` on the thread count the load allows (see the module note),
+    written into ``out`` when it is given and the operands are NumPy's."""
     if (type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 2
             or a.dtype != b.dtype):
         return a @ b
     if not policy.managed:
-        return a @ b
+        return np.matmul(a, b, out=out)
     slice_k = K_SLICE.get(a.dtype)
     if slice_k is None:  # not a BLAS product (integers)
-        return a @ b
+        return np.matmul(a, b, out=out)
     k = a.shape[-1]
     if k <= slice_k:
         policy.use(policy.threads())
-        return a @ b
+        return np.matmul(a, b, out=out)
     if a.shape[-2] * b.shape[-1] < MIN_SHARED_OUTPUT:
         policy.use(1)
-        return a @ b
+        return np.matmul(a, b, out=out)
     policy.use(policy.threads())
-    out = a[..., :slice_k] @ b[..., :slice_k, :]
+    out = np.matmul(a[..., :slice_k], b[..., :slice_k, :], out=out)
     part = np.empty_like(out)
     for start in range(slice_k, k, slice_k):
         np.matmul(a[..., start:start + slice_k], b[..., start:start + slice_k, :], out=part)
