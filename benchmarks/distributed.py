@@ -1,21 +1,31 @@
 """Data-parallel training on MPI: steps/s and the per-step communication
-time of LeNet and the MLP at N = 1, 2, 4 processes, and the time of one
-in-place Allreduce of 44k, 1M and 10M float32 numbers.
+time of LeNet and the MLP at N = 1, 2, 4 processes, against PyTorch with N
+threads on the same cores, and the time of one in-place Allreduce of 44k,
+1M and 10M float32 numbers.
 
     python benchmarks/distributed.py                  # N = 1, 2, 4; ~1 minute
-    python benchmarks/distributed.py --sizes 1 2 --steps 200
+    python benchmarks/distributed.py --sizes 1 2 --batch 256 --rounds 3
 
 Run without a launcher, it starts itself under the venv's ``mpiexec -n N``
 for each N (N = 1 is the plain single process, no MPI), each process with
 OPENBLAS_NUM_THREADS = --threads (default 1: spinning OpenBLAS threads of
 N processes on few cores starve each other; ``--threads auto`` gives each
-process cores // N). The global batch is 64 whatever N
+process cores // N) and the allocator set up as the ``nettrain`` command
+does. The global batch (--batch, 64) is the same whatever N
 (``data.batch_size`` is the global batch), so N ranks each compute 64 / N
-samples per step. The step is the trainer's: forward, backward, the one
-flat-buffer sum (``DataParallel.step``), SGD momentum. "exchange" is the
-time from the end of the local backward to the summed gradients being back
-in place (pack, Allreduce, unpack, and waiting for the slowest rank);
-"allreduce" the Allreduce call alone. Random images of MNIST's shape.
+samples per step. The step is the
+trainer's: forward, backward, the one flat-buffer sum
+(``DataParallel.step``), SGD momentum. "exchange" is the time from the end
+of the local backward to the summed gradients being back in place (pack,
+Allreduce, unpack, and waiting for the slowest rank); "allreduce" the
+Allreduce call alone. Images: real MNIST when $NETTRAIN_DATA points at it,
+else random ones of its shape.
+
+Where PyTorch is installed, this process runs the same step in PyTorch with
+as many intra-op threads as the N processes have in all, on the same batches between the nettrain runs (each of
+--rounds rounds runs every N once in each framework; figures are medians
+over the rounds): the ratio compares nettrain's N processes with PyTorch's
+threads in one process, two ways to use the same cores.
 """
 from __future__ import annotations
 
@@ -32,12 +42,16 @@ from pathlib import Path
 
 import numpy as np
 
-import nettrain as nt
-from nettrain.data import DataLoader
-from nettrain.distributed import connect
-from nettrain.distributed.flat import StepStats
-from nettrain.models import LeNet, MLP
-from nettrain.nn import functional as F
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import batches, import_torch  # noqa: E402
+
+import nettrain as nt  # noqa: E402
+from nettrain.allocator import keep_freed_memory  # noqa: E402
+from nettrain.data import DataLoader  # noqa: E402
+from nettrain.distributed import connect  # noqa: E402
+from nettrain.distributed.flat import StepStats  # noqa: E402
+from nettrain.models import LeNet, MLP  # noqa: E402
+from nettrain.nn import functional as F  # noqa: E402
 
 MODELS = {"lenet": lambda: LeNet(), "mlp": lambda: MLP(784, hidden=[256], out_features=10)}
 ALLREDUCE_SIZES = (44_426, 1_000_000, 10_000_000)
@@ -59,9 +73,7 @@ def measure_training(parallel, name, steps, batch):
     nt.manual_seed(0)
     model = MODELS[name]()
     optimizer = nt.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    rng = np.random.default_rng(0)
-    x = rng.random((batch * (steps + 10), 1, 28, 28), dtype=np.float32)
-    y = rng.integers(0, 10, len(x))
+    x, y = (np.concatenate(arrays) for arrays in zip(*batches(batch, steps + 10)[0]))
     loader = parallel.shard(DataLoader(x, y, batch_size=batch, shuffle=True, seed=0))
     parallel.synchronise(model)
     if hasattr(parallel, "gradients"):
@@ -145,6 +157,7 @@ def measure_evaluation(parallel, repeats=3):
 
 
 def worker(args):
+    keep_freed_memory()  # as the nettrain command does when it starts
     parallel = connect()
     result = {"size": parallel.size, "threads": os.environ.get("OPENBLAS_NUM_THREADS"),
               "training": [measure_training(parallel, name, args.steps, args.batch) for name in args.models]}
@@ -155,34 +168,75 @@ def worker(args):
         Path(args.out).write_text(json.dumps(result), encoding="utf-8")
 
 
+def measure_torch(torch, name, batch, steps, threads):
+    """PyTorch's steps/s for the same step on ``threads`` threads (the model
+    and loop of train_throughput.py) on the same batches, timed as the
+    workers time theirs: one over the median step, after 10 steps of warm-up."""
+    from train_throughput import torch_step  # noqa: PLC0415 - its PyTorch LeNet and MLP
+
+    torch.set_num_threads(threads)
+    step = torch_step(torch, name)
+    times = []
+    for x, y in batches(batch, steps + 10)[0]:
+        x, y = torch.from_numpy(x), torch.from_numpy(y)
+        start = time.perf_counter()
+        step(x, y)
+        times.append(time.perf_counter() - start)
+    return 1.0 / statistics.median(times[10:])
+
+
 def launch(args):
     mpiexec = shutil.which("mpiexec", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     if mpiexec is None:
         sys.exit('mpiexec not found: pip install -e ".[mpi]"')
-    results = []
-    for n in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "result.json"
-            threads = max(1, (os.cpu_count() or 1) // n) if args.threads == "auto" else int(args.threads)
-            env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-            command = [sys.executable, __file__, "--worker", "--out", str(out), "--steps", str(args.steps),
-                       "--batch", str(args.batch), "--repeats", str(args.repeats), "--models", *args.models]
-            if n > 1:
-                command = [mpiexec, "-n", str(n)] + command
-            subprocess.run(command, check=True, env=env)
-            results.append(json.loads(out.read_text()))
-    report(results, args.batch, args.threads)
+    torch = import_torch(1)
+    rounds = []
+    for _ in range(args.rounds):
+        results = []
+        for n in args.sizes:
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "result.json"
+                threads = max(1, (os.cpu_count() or 1) // n) if args.threads == "auto" else int(args.threads)
+                env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+                command = [sys.executable, __file__, "--worker", "--out", str(out), "--steps", str(args.steps),
+                           "--batch", str(args.batch), "--repeats", str(args.repeats), "--models", *args.models]
+                if n > 1:
+                    command = [mpiexec, "-n", str(n)] + command
+                subprocess.run(command, check=True, env=env)
+                result = json.loads(out.read_text())
+            if torch is not None:
+                for row in result["training"]:
+                    row["torch_steps_per_s"] = measure_torch(torch, row["model"], args.batch, args.steps, n * threads)
+            results.append(result)
+        rounds.append(results)
+    report(_medians(rounds), args.batch, args.threads, args.rounds)
 
 
-def report(results, batch, threads):
-    print(f"global batch {batch}; machine: {os.cpu_count()} cores; BLAS threads per process: {threads}\n")
-    print("| model | N | steps/s | step ms | exchange ms | of which Allreduce ms | exchange share |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+def _medians(rounds):
+    """One set of results whose training figures are medians over the rounds."""
+    results = rounds[0]
+    for i, result in enumerate(results):
+        for j, row in enumerate(result["training"]):
+            for key, value in row.items():
+                if isinstance(value, float):
+                    row[key] = statistics.median(r[i]["training"][j][key] for r in rounds)
+    return results
+
+
+def report(results, batch, threads, rounds):
+    print(f"global batch {batch}; machine: {os.cpu_count()} cores; BLAS threads per process: {threads}; "
+          f"medians of {rounds} round(s)\n")
+    print("| model | N | steps/s | step ms | exchange ms | of which Allreduce ms | exchange share "
+          "| PyTorch, as many threads, steps/s | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for result in results:
         for row in result["training"]:
             share = row["exchange_ms"] / row["step_ms"]
+            theirs = row.get("torch_steps_per_s")
+            torch_cells = f"{theirs:.0f} | {row['steps_per_s'] / theirs:.2f}" if theirs else "- | -"
             print(f"| {row['model']} ({row['parameters']:,} params) | {result['size']} | {row['steps_per_s']:.0f} | "
-                  f"{row['step_ms']:.2f} | {row['exchange_ms']:.3f} | {row['allreduce_ms']:.3f} | {share:.0%} |")
+                  f"{row['step_ms']:.2f} | {row['exchange_ms']:.3f} | {row['allreduce_ms']:.3f} | {share:.0%} "
+                  f"| {torch_cells} |")
     print("\n| LeNet evaluation of 10,000 images | N | sharded, sums added (s) | rank 0 alone, others waiting (s) |")
     print("|---|---:|---:|---:|")
     for result in results:
@@ -205,6 +259,7 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--threads", default="1", help="BLAS threads per process, or 'auto' (cores // N)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of every N, alternating with PyTorch")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -135,7 +135,8 @@ def nettrain_trainer(model_name, data):
 # --------------------------------------------------------------------------- PyTorch
 
 
-def torch_trainer(torch, model_name, data):
+def torch_step(torch, model_name):
+    """A function taking one PyTorch training step on an (x, y) pair of tensors."""
     nn = torch.nn
     torch.manual_seed(0)
     if model_name == "lenet":
@@ -147,15 +148,25 @@ def torch_trainer(torch, model_name, data):
     else:
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    tensors = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in data]
     loss_fn = nn.functional.cross_entropy
+
+    def step(x, y):
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def torch_trainer(torch, model_name, data):
+    step = torch_step(torch, model_name)
+    tensors = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in data]
 
     def train_pass():
         for x, y in tensors:
-            loss = loss_fn(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            loss = step(x, y)
         return float(loss.item())
 
     return train_pass
