@@ -27,6 +27,7 @@ def forced(monkeypatch):
 SHAPES = [  # (m, k, n): around K_SLICE, the measured K where OpenBLAS's blocking changes, gemv, conv-like
     (64, 256, 256), (64, 257, 256), (64, 488, 256), (64, 784, 256), (1000, 784, 256), (256, 1000, 784),
     (1, 1000, 1000), (1000, 1000, 1), (6, 36864, 25), (16, 4096, 150), (150, 16, 4096), (33, 517, 129),
+    (3, 3, 3), (1, 9000, 1), (2, 4000, 1), (24, 16, 24),  # tiny ones, with a short and a long K
 ]
 
 

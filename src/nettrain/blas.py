@@ -48,6 +48,13 @@ import numpy as np
 # shortest K measured to change with the thread count: a margin for other CPUs).
 K_SLICE = {np.dtype(np.float32): 256, np.dtype(np.float64): 64}
 MIN_SHARED_OUTPUT = 4096  # smaller outputs with a long K: one thread (sharing them gains nothing)
+# OpenBLAS computes a gemm with M*N*K at most 65536 * 4 and a gemv with M*N
+# under 2304 * 4 on one thread whatever its setting (interface/gemm.c,
+# gemv.c; 4 is the default GEMM_MULTITHREAD_THRESHOLD), so a product under
+# both limits, with a K no longer than K_SLICE, skips the thread policy: its
+# checks cost more than the product (a 3 x 3 matmul's forward and backward
+# took 15.7 us against PyTorch's 12.3; 11.5 us without them).
+ONE_THREAD_PRODUCT = 9216
 SAMPLE_S = 0.05           # seconds between two looks at the machine's load
 
 # OpenBLAS's rules for its small-matrix kernel (kernel/x86_64/
@@ -230,11 +237,15 @@ def matmul(a, b, out=None):
     on the thread count the load allows, with the same bits whatever that
     count is; written into ``out`` when given. Other operands (1-D, CuPy)
     go to ``@`` unchanged."""
-    if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 2
-            and a.dtype == b.dtype == np.float32 and policy.small_kernels):
-        blocks = small_blocks(a.shape[0], a.shape[1], b.shape[1], _transposed(a), _transposed(b))
-        if blocks is not None:
-            return _blocked_matmul(a, b, *blocks, out=out)
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 2 and a.dtype == b.dtype:
+        m, k = a.shape
+        n = b.shape[-1]
+        if m * k * n <= ONE_THREAD_PRODUCT and k <= K_SLICE.get(a.dtype, 0):
+            return np.matmul(a, b, out=out)  # one thread whatever the setting: nothing to choose
+        if a.dtype == np.float32 and policy.small_kernels:
+            blocks = small_blocks(m, k, n, _transposed(a), _transposed(b))
+            if blocks is not None:
+                return _blocked_matmul(a, b, *blocks, out=out)
     product = _threaded_matmul(a, b, out)
     if out is None or product is out:
         return product
