@@ -189,6 +189,7 @@ def launch(args):
     mpiexec = shutil.which("mpiexec", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     if mpiexec is None:
         sys.exit('mpiexec not found: pip install -e ".[mpi]"')
+    keep_freed_memory()  # PyTorch runs in this process: the same allocator as the workers (and train_throughput.py)
     torch = import_torch(1)
     rounds = []
     for _ in range(args.rounds):
