@@ -276,6 +276,30 @@ def test_bad_config_gives_one_message_with_key_and_hint(make, words):
         assert word in message, message
 
 
+# (what was given, the guess the message may offer, or None: the list of choices speaks alone)
+GUESSES = {
+    "far-off model name": (_with(model={"name": "resnet"}), None),
+    "another net's name": (_with(model={"name": "alexnet"}), None),
+    "another loss's name": (_with(loss={"name": "l2"}), None),
+    "one letter too many": (_with(model={"name": "lenett"}), "lenet"),
+    "capitals": (_with(model={"name": "LeNet"}), "lenet"),
+    "swapped letters": (_with(optimizer={"name": "adma"}), "adam"),
+    "the start of a name": (_with(data={"dataset": "fashion"}), "fashion-mnist"),
+    "the start of a key": (_with(train={"epochs": 3, "early_stop": 3}), "early_stopping"),
+}
+
+
+@pytest.mark.parametrize("make, guess", GUESSES.values(), ids=GUESSES.keys())
+def test_a_guess_is_offered_only_when_really_close(make, guess):
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(make(), source="configs/x.yaml")
+    message = str(info.value)
+    if guess is None:
+        assert "did you mean" not in message and "expected one of '" in message, message
+    else:
+        assert message.endswith(f"; did you mean {guess!r}?"), message
+
+
 BAD_FILES = {
     "empty": ("", ["is empty", "data, model, optimizer and train"]),
     "only comments": ("# nothing yet\n", ["is empty"]),

@@ -7,7 +7,6 @@ message: ``<file>: <dotted.key>: expected ..., got ...``.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import re
 import reprlib
@@ -116,10 +115,40 @@ def describe(value) -> str:
 
 
 def did_you_mean(given: str, options) -> str:
-    """ "; did you mean 'x'?" when one option is close to what was given, else ""."""
+    """ "; did you mean 'x'?" when an option is really close to what was given, else "".
+
+    Really close: at most one slip per four letters of the option (``slips``),
+    or else the one option that what was given is the start of, or starts
+    with ('fashion' for 'fashion-mnist', 'lrr' for 'lr'). A guess further off
+    misleads ('resnet' is not 'lenet'); the message's list of what is allowed
+    says more then.
+    """
+    text = str(given).lower()
     lowered = {str(option).lower(): option for option in options}
-    close = difflib.get_close_matches(str(given).lower(), list(lowered), n=1, cutoff=0.7)
-    return f"; did you mean {lowered[close[0]]!r}?" if close else ""
+    near = [(slips(text, name), name) for name in lowered
+            if abs(len(text) - len(name)) <= len(name) // 4 and slips(text, name) <= len(name) // 4]
+    if near:
+        closest = min(near, key=lambda pair: pair[0])[1]
+        return f"; did you mean {lowered[closest]!r}?"
+    started = [name for name in lowered
+               if min(len(text), len(name)) >= 2 and (name.startswith(text) or text.startswith(name))]
+    return f"; did you mean {lowered[started[0]]!r}?" if len(started) == 1 else ""
+
+
+def slips(typed: str, meant: str) -> int:
+    """How many typing slips turn ``meant`` into ``typed``: a letter added,
+    dropped or changed, or two neighbours swapped, each one slip (the
+    optimal string alignment distance)."""
+    before, previous = None, list(range(len(meant) + 1))
+    for i in range(1, len(typed) + 1):
+        current = [i] + [0] * len(meant)
+        for j in range(1, len(meant) + 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1,
+                             previous[j - 1] + (typed[i - 1] != meant[j - 1]))
+            if i > 1 and j > 1 and typed[i - 1] == meant[j - 2] and typed[i - 2] == meant[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, previous = previous, current
+    return previous[-1]
 
 
 def quoted_list(names) -> str:
