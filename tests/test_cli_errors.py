@@ -219,3 +219,34 @@ def test_gradcheck_seed_must_be_non_negative(capsys):
     out, err = capsys.readouterr()
     assert exit_info.value.code == 2 and out == ""
     assert err == "error: --seed -1: expected an integer >= 0 (NumPy seeds are non-negative)\n"
+
+
+# (id, argv, the first line's words): click's own telling is a usage block,
+# a "Try 'nettrain train -h'" line and an "Error:" line; nettrain's is its own.
+COMMAND_LINE_MISTAKES = [
+    ("missing argument", ["train"], ["error: nettrain train: missing argument 'config'"]),
+    ("unknown option", ["train", CLUSTERS, "--sett", "x"], ["error: nettrain train: no option --sett; did you mean --set?"]),
+    ("not an integer", ["train", CLUSTERS, "--epochs", "abc"], ["error: --epochs:", "integer"]),
+    ("below the minimum", ["lr-find", CLUSTERS, "--steps", "5"], ["error: --steps:", "10"]),
+    ("unknown command", ["tran"], ["error: nettrain: no such command 'tran'; did you mean 'train'?"]),
+]
+
+
+@pytest.mark.parametrize("argv, words", [pytest.param(c[1], c[2], id=c[0]) for c in COMMAND_LINE_MISTAKES])
+def test_a_command_line_mistake_is_one_error_line_and_the_usage(argv, words, cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(argv)
+    assert code == 2 and out == "", (code, out, err)
+    lines = err.splitlines()
+    assert len(lines) == 2, err
+    for word in words:
+        assert word in lines[0], (word, err)
+    command = "nettrain" if argv[0] == "tran" else f"nettrain {argv[0]}"
+    assert lines[1].startswith(f"usage: {command} [OPTIONS]") and lines[1].endswith(f"({command} -h for help)"), err
+    assert not list(tmp_path.iterdir()), "nothing is written"
+
+
+def test_a_bare_command_group_still_shows_its_help(cli):
+    code, out, err = cli(["data"])
+    assert code == 2 and "Usage: nettrain data [OPTIONS] COMMAND" in out + err and "download" in out + err
