@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -191,6 +192,35 @@ def test_nccl_communicator_protocol_without_a_gpu():
     with pytest.raises(TypeError, match="int64"):
         comm.allreduce_sum_(HostBuffer(np.ones(3, dtype=np.int64)))
 
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes")
+def test_abort_waits_until_the_launcher_has_read_the_message():
+    """MPI_Abort makes the launcher drop what it has not yet read from a
+    rank's stderr pipe (the failed rank's message, now and then): abort first
+    waits until the pipe is empty, and gives up after its timeout when
+    nobody reads (a stuck reader must not keep the other ranks waiting)."""
+    from nettrain.distributed.communicator import wait_until_read
+
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "w") as stream, os.fdopen(read_end, "rb", buffering=0) as pipe:
+        stream.write("nettrain: rank 1 of 2 failed; stopping all ranks\n")
+        stream.flush()
+        wait_until_read(stream, timeout=0.05)  # nobody reads: returns, the message still there
+
+        reading, received = threading.Event(), []
+
+        def launcher():  # a launcher that gets to the pipe late
+            time.sleep(0.2)
+            reading.set()
+            received.append(pipe.read(1000))
+
+        late = threading.Thread(target=launcher)
+        late.start()
+        wait_until_read(stream, timeout=60)
+        assert reading.is_set(), "returned before the launcher read the pipe"
+        late.join()
+    assert received == [b"nettrain: rank 1 of 2 failed; stopping all ranks\n"]
 
 # --------------------------------------------------------------------------- under mpiexec
 

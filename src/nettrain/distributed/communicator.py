@@ -13,6 +13,12 @@ mpi4py is imported here only, and only when a launcher started the process
 """
 from __future__ import annotations
 
+import array
+import os
+import stat
+import sys
+import time
+
 import numpy as np
 
 from .. import backend
@@ -70,8 +76,45 @@ class MpiCommunicator:
         self.comm.Barrier()
 
     def abort(self, code: int = 1):
-        """End every process of the run now (a failed rank must not leave the others waiting)."""
+        """End every process of the run now (a failed rank must not leave the
+        others waiting), once the launcher has read what this process wrote:
+        its message is otherwise lost now and then (see ``wait_until_read``)."""
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+            wait_until_read(stream)
         self.comm.Abort(code)
+
+
+def wait_until_read(stream, timeout: float = 2.0):
+    """Wait until the reader of ``stream``'s pipe has taken everything written
+    to it, for at most ``timeout`` seconds; return at once when ``stream`` is
+    not a pipe (a terminal, a file: nothing waits there to be read).
+
+    Why: a launcher reads each process's stdout and stderr from a pipe and
+    forwards them (MPICH's hydra proxy: in order, on the socket that also
+    carries the abort). ``MPI_Abort`` reaches the launcher on another socket;
+    when the launcher sees the abort first, it kills the job and drops what
+    was still in the pipe: the failed rank's whole stderr, in a few runs out
+    of 100. Once the pipe is empty, the launcher has read the message, and it
+    forwards it before it handles the abort."""
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only; elsewhere abort at once
+        import termios  # noqa: PLC0415
+        fd = stream.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+    except (ImportError, AttributeError, OSError, ValueError):  # no fileno (a StringIO), closed, not POSIX
+        return
+    unread = array.array("i", [0])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            fcntl.ioctl(fd, termios.FIONREAD, unread)  # bytes in the pipe not read yet (either end, Linux)
+        except OSError:
+            return
+        if unread[0] == 0:
+            return
+        time.sleep(0.005)
 
 
 class NcclCommunicator:

@@ -139,7 +139,6 @@ class DataParallel:
         except BaseException as err:  # noqa: BLE001 - whatever it is, the other ranks must not hang
             detail = f"error: {err}\n" if isinstance(err, UsageError) else traceback.format_exc()
             sys.stderr.write(f"nettrain: rank {self.rank} of {self.size} failed; stopping all ranks\n{detail}")
-            sys.stderr.flush()
             self.mpi.abort(2 if isinstance(err, UsageError) else 1)
 
     def check_model(self, model):
