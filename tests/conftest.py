@@ -1,11 +1,13 @@
 """Shared test setup: the ``gpu`` marker, the ``mpiexec`` fixture, seeding, the
-real-data folder, ``run_cli`` (``from conftest import run_cli``), and the fake
-MNIST files (``fake_mnist_files`` / the ``fake_mnist`` fixture)."""
+real-data folder, ``run_cli`` (``from conftest import run_cli``), a command on
+a terminal (``cli_on_terminal``), and the fake MNIST files
+(``fake_mnist_files`` / the ``fake_mnist`` fixture)."""
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -116,6 +118,56 @@ def cli_process(args, **kwargs) -> subprocess.Popen:
     """``nettrain ARGS`` in a child process (for signals and kills), text pipes."""
     return subprocess.Popen([sys.executable, "-c", "from nettrain.cli import main; main()", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def cli_on_terminal(args, columns: int = 80, **kwargs) -> tuple[int, str]:
+    """``nettrain ARGS`` in a child process whose stdout and stderr are a
+    terminal ``columns`` wide: (exit status, the screen's lines as a person
+    would read them, ``terminal_screen``)."""
+    import pty
+
+    # The nettrain these tests import, from whatever folder (cwd=) the command runs in.
+    package_parent = str(Path(nettrain.__file__).resolve().parents[1])
+    env = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm", **kwargs.pop("env", {}),
+           "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+    env.pop("NO_COLOR", None)
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", "from nettrain.cli import main; main()", *map(str, args)],
+                            stdin=follower, stdout=follower, stderr=follower, env=env, **kwargs)
+    os.close(follower)
+    written = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child has closed the terminal
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(leader)
+    return proc.wait(timeout=300), terminal_screen(written.decode(errors="replace"))
+
+
+def terminal_screen(written: str) -> str:
+    """The lines a terminal shows for what a program wrote to it: a carriage
+    return goes back to the line's start, ESC[1A up a line, ESC[2K erases the
+    line (how rich's progress bar rewrites and removes itself); colours and
+    other escape codes are dropped."""
+    lines, row, column = [""], 0, 0
+    for token in re.findall(r"\x1b\[[0-9;?]*[A-Za-z]|\r\n|\n|\r|[^\x1b\r\n]+", written):
+        if token in ("\r\n", "\n"):
+            row, column = row + 1, 0
+            lines += [""] * (row + 1 - len(lines))
+        elif token == "\r":
+            column = 0
+        elif token == "\x1b[1A":
+            row = max(row - 1, 0)
+        elif token == "\x1b[2K":
+            lines[row] = ""
+        elif not token.startswith("\x1b"):
+            lines[row] = lines[row][:column].ljust(column) + token + lines[row][column + len(token):]
+            column += len(token)
+    return "\n".join(lines)
 
 
 def only_run(runs_dir: Path) -> Path:

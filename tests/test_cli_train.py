@@ -16,7 +16,7 @@ import pytest
 
 from nettrain.checkpoint import read_checkpoint
 from nettrain.cli import main
-from conftest import cli_process, only_run, read_metrics, run_cli, without_timing
+from conftest import cli_on_terminal, cli_process, only_run, read_metrics, run_cli, without_timing
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
@@ -39,6 +39,18 @@ def test_train_clusters_writes_the_run_folder_and_plain_output(tmp_path, capsys)
     assert "train loss" in out and "done: test loss" in out
     assert "(the last epoch, 3: last.npz)" in out and "no best.npz: without a validation split" in out
     assert f"eval --checkpoint {run / 'checkpoints' / 'last.npz'}" in out
+
+
+def test_on_an_80_column_terminal_the_run_lines_break_between_their_parts(fake_mnist, tmp_path):
+    fake_mnist(tmp_path / "data" / "mnist")
+    code, screen = cli_on_terminal(["train", CONFIGS / "lenet.yaml", "--runs-dir", "runs", "--epochs", "1",
+                                    "--set", "data.root=data", "--set", "data.val_split=8"], cwd=tmp_path)
+    assert code == 0, screen
+    best = only_run(tmp_path / "runs").relative_to(tmp_path) / "checkpoints" / "best.npz"
+    assert [line for line in screen.splitlines() if len(line) > 80] == [], screen
+    assert ("model: lenet on cpu: 44,426 parameters, 281.64 k multiply-adds per sample,\n"
+            "       2.99 MB at batch 64\n") in screen, screen  # never "2.99 / MB"
+    assert f"evaluate with:\n  nettrain eval --checkpoint {best}\n" in screen, screen  # whole, to copy
 
 
 def test_printed_paths_keep_their_brackets(tmp_path, capsys):

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from .tempfiles import replace_atomic
-from .terminal import is_terminal
+from .terminal import is_terminal, labelled
 from .metrics import LOSS, TASKS, task_metrics
 
 def columns_for(task: str, eval_split: str = "val"):
@@ -146,7 +146,8 @@ class TerminalReport(PlainReport):
         from rich.markup import escape
 
         for key, value in info.items():  # escaped: a path may hold brackets
-            self.console.print(f"[dim]{key}:[/] {escape(str(value))}", highlight=False)
+            text = labelled(key, str(value), self.console.width)  # at 80 columns, broken between parts
+            self.console.print(f"[dim]{key}:[/]{escape(text[len(key) + 1:])}", highlight=False)
         self.console.print(f"[bold]{format_header(self.columns)}[/]", highlight=False)
 
     def epoch_started(self, epoch: int, steps: int, start_step: int = 0):

@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import CheckpointError, UsageError
+from ..terminal import is_terminal, labelled
 from .completion import complete_checkpoint, complete_config
 from .common import DEVICE_HELP, SET_HELP, Command, app, checked_device, checked_output_file, console, console_err
 from .tables import Column, fit, print_table
@@ -143,22 +144,26 @@ def _print_outcome(result, keep: bool):
     task = "regression" if "test_mae" in final else "classification"
     score = task_metrics(task).score
     name = "accuracy" if task == "classification" else score.label
-    console.print(f"done: test {LOSS.label} {LOSS.format.format(final['test_loss'])}, test {name} "
-                  f"{score.format.format(final[score.key('test')])} (the last epoch, {final['epoch']}: last.npz)",
-                  highlight=False)
+    _print_labelled("done", f"test {LOSS.label} {LOSS.format.format(final['test_loss'])}, test {name} "
+                    f"{score.format.format(final[score.key('test')])} (the last epoch, {final['epoch']}: last.npz)")
     if not keep:
         return
     best = final.get("best")
     if best is None:
-        console.print(f"checkpoint: {run.last} (epoch {final['epoch']})\n"
-                      "no best.npz: without a validation split a best epoch could only be chosen on the "
-                      "test set (set data.val_split to keep one)", highlight=False)
+        _print_labelled("checkpoint", f"{run.last} (epoch {final['epoch']})")
+        _print_labelled("no best.npz", "without a validation split, a best epoch could only be chosen on the "
+                        "test set; set data.val_split to keep one")
     else:
         metric = task_metrics(task).best
-        console.print(f"checkpoints: {run.last} (epoch {final['epoch']}), {run.best} (epoch {best['epoch']}, "
-                      f"the best val {name if metric == score else metric.label} {metric.format.format(best['value'])})", highlight=False)
-    console.print(f"evaluate with: nettrain eval --checkpoint {run.best if best is not None else run.last}",
-                  highlight=False)
+        _print_labelled("checkpoints", f"{run.last} (epoch {final['epoch']}), {run.best} (epoch {best['epoch']}, "
+                        f"the best val {name if metric == score else metric.label} "
+                        f"{metric.format.format(best['value'])})")
+    _print_labelled("evaluate with", f"nettrain eval --checkpoint {run.best if best is not None else run.last}")
+
+
+def _print_labelled(label: str, value: str):
+    """``label: value`` on stdout; on a terminal, broken between its parts to fit the width."""
+    console.print(labelled(label, value, console.width if is_terminal(sys.stdout) else None), highlight=False)
 
 
 @app.command("eval", cls=Command)
