@@ -1,6 +1,7 @@
 """Shared test setup: the ``gpu`` marker, the ``mpiexec`` fixture, seeding, the
 real-data folder, ``run_cli`` (``from conftest import run_cli``), a command on
-a terminal (``cli_on_terminal``), and the fake MNIST files
+a terminal (``cli_on_terminal``) or without an extra (``cli_without``), and the
+fake MNIST files
 (``fake_mnist_files`` / the ``fake_mnist`` fixture)."""
 from __future__ import annotations
 
@@ -118,6 +119,15 @@ def cli_process(args, **kwargs) -> subprocess.Popen:
     """``nettrain ARGS`` in a child process (for signals and kills), text pipes."""
     return subprocess.Popen([sys.executable, "-c", "from nettrain.cli import main; main()", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def cli_without(modules, args, **kwargs) -> subprocess.CompletedProcess:
+    """``nettrain ARGS`` in a child process where importing any of ``modules``
+    fails as it does when the package is not installed (an extra left out),
+    however the tests' own environment is set up. Text output, captured."""
+    blocked = "".join(f"sys.modules[{name!r}] = None; " for name in modules)
+    return subprocess.run([sys.executable, "-c", f"import sys; {blocked}from nettrain.cli import main; main()",
+                           *map(str, args)], capture_output=True, text=True, **kwargs)
 
 
 def cli_on_terminal(args, columns: int = 80, **kwargs) -> tuple[int, str]:

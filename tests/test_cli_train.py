@@ -2,6 +2,7 @@
 resume, interrupts, crashes during a checkpoint write, divergence."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -16,7 +17,7 @@ import pytest
 
 from nettrain.checkpoint import read_checkpoint
 from nettrain.cli import main
-from conftest import cli_on_terminal, cli_process, only_run, read_metrics, run_cli, without_timing
+from conftest import cli_on_terminal, cli_process, cli_without, only_run, read_metrics, run_cli, without_timing
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
@@ -39,6 +40,8 @@ def test_train_clusters_writes_the_run_folder_and_plain_output(tmp_path, capsys)
     assert "train loss" in out and "done: test loss" in out
     assert "(the last epoch, 3: last.npz)" in out and "no best.npz: without a validation split" in out
     assert f"eval --checkpoint {run / 'checkpoints' / 'last.npz'}" in out
+    drawn = (run / "curves.png").exists()
+    assert drawn == (importlib.util.find_spec("matplotlib") is not None) and ("no curves.png" in out) == (not drawn)
 
 
 def test_on_an_80_column_terminal_the_run_lines_break_between_their_parts(fake_mnist, tmp_path):
@@ -51,6 +54,15 @@ def test_on_an_80_column_terminal_the_run_lines_break_between_their_parts(fake_m
     assert ("model: lenet on cpu: 44,426 parameters, 281.64 k multiply-adds per sample,\n"
             "       2.99 MB at batch 64\n") in screen, screen  # never "2.99 / MB"
     assert f"evaluate with:\n  nettrain eval --checkpoint {best}\n" in screen, screen  # whole, to copy
+
+
+def test_a_run_without_matplotlib_ends_saying_no_curves_png_and_the_extra_to_install(tmp_path):
+    result = cli_without(["matplotlib"], ["train", CONFIGS / "clusters.yaml", "--runs-dir", tmp_path, "--epochs", "2"])
+    assert result.returncode == 0, result.stderr
+    assert not (only_run(tmp_path) / "curves.png").exists()
+    said = [line for line in (result.stdout + result.stderr).splitlines() if "curves.png" in line]
+    assert said == ['no curves.png: matplotlib is not installed; pip install -e ".[plot]" draws it in every run']
+    assert result.stdout.splitlines()[-1] == said[0]  # once, at the end
 
 
 def test_printed_paths_keep_their_brackets(tmp_path, capsys):

@@ -1,5 +1,5 @@
 """What every command module shares: the app, the consoles, the --device
-rule, the rule for a file a command writes (--out, --csv)."""
+rule, the rule for a file a command writes (--out, --csv), the plot extra."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -97,3 +97,15 @@ def checked_output_file(path: Path, option: str, example: str) -> Path:
     except OSError as err:
         raise UsageError(f"{option} {path}: cannot write a file in {folder} ({err.strerror})") from None
     return path
+
+
+# The plot extra: curves.png of a run, lr-find's plot, eval --show's grid.
+PLOT_INSTALL = 'pip install -e ".[plot]"'
+
+
+def matplotlib_installed() -> bool:
+    try:
+        import matplotlib  # noqa: F401,PLC0415 - the plot extra
+    except ImportError:
+        return False
+    return True

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import SET_HELP, Command, app, checked_output_file, console
+from .common import PLOT_INSTALL, SET_HELP, Command, app, checked_output_file, console, matplotlib_installed
 
 
 @app.command("lr-find", cls=Command)
@@ -40,7 +40,7 @@ def lr_find_command(
 
     if not 0 < start_lr < end_lr:
         raise UsageError(f"--start-lr must be above 0 and below --end-lr, got {start_lr:g} and {end_lr:g}")
-    plotting = _matplotlib_installed()
+    plotting = matplotlib_installed()
     if plotting:  # checked before the sweep, not after it
         checked_output_file(out, "--out", "lr_find.png")
     cfg = load_config(config, list(set_ or []))
@@ -75,18 +75,11 @@ def lr_find_command(
         console.print(f"train with: nettrain train {config} --set optimizer.lr={result.suggestion:.2e}",
                       highlight=False)
     if not plotting:
-        console.print('no plot: matplotlib is not installed (pip install -e ".[plot]")', highlight=False)
+        console.print(f"no plot: matplotlib is not installed ({PLOT_INSTALL})", highlight=False)
         return
     plot_lr_find(result, out, title=f"lr-find: {config}")
     console.print(f"plot: {out}", highlight=False)
 
-
-def _matplotlib_installed() -> bool:
-    try:
-        import matplotlib  # noqa: F401,PLC0415 - optional extra
-    except ImportError:
-        return False
-    return True
 
 
 def _take(iterable, n):

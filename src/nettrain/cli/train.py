@@ -12,7 +12,8 @@ import typer
 from ..errors import CheckpointError, UsageError
 from ..terminal import is_terminal, labelled
 from .completion import complete_checkpoint, complete_config
-from .common import DEVICE_HELP, SET_HELP, Command, app, checked_device, checked_output_file, console, console_err
+from .common import (DEVICE_HELP, PLOT_INSTALL, SET_HELP, Command, app, checked_device, checked_output_file, console,
+                     console_err, matplotlib_installed)
 from .tables import Column, fit, print_table
 
 
@@ -159,6 +160,8 @@ def _print_outcome(result, keep: bool):
                         f"the best val {name if metric == score else metric.label} "
                         f"{metric.format.format(best['value'])})")
     _print_labelled("evaluate with", f"nettrain eval --checkpoint {run.best if best is not None else run.last}")
+    if not matplotlib_installed():  # the run went well; only its picture is missing
+        _print_labelled("no curves.png", f"matplotlib is not installed; {PLOT_INSTALL} draws it in every run")
 
 
 def _print_labelled(label: str, value: str):
@@ -199,10 +202,8 @@ def eval_command(
     if split not in ("test", "val", "train"):
         raise UsageError(f"--split: {split!r} is not a split; use test, val or train")
     if show is not None:
-        try:
-            import matplotlib  # noqa: F401,PLC0415 - the plot extra
-        except ImportError:
-            raise UsageError('--show draws with matplotlib, which is not installed: pip install -e ".[plot]"') from None
+        if not matplotlib_installed():
+            raise UsageError(f"--show draws with matplotlib, which is not installed: {PLOT_INSTALL}")
         checked_output_file(out, "--out", "mistakes.png")
     saved = saved_weights(checkpoint, config)  # its config checked exactly as a config file would be
     check_fits_memory(saved.config, saved.source)
