@@ -87,6 +87,25 @@ def test_summary_command_applies_overrides(no_downloads, capsys):
     assert f"total parameters: {784 * 64 + 64 + 64 * 32 + 32 + 32 * 10 + 10:,}" in out
 
 
+def test_a_tiny_model_gets_figures_not_zeros(no_downloads, capsys):
+    """One Linear(1, 1) (cubic.yaml without hidden layers): 8 bytes of
+    parameters, 32 inputs and outputs of 4 bytes each; no "0.00 MB", no "1 (1)"."""
+    code, out, err = run_cli(["summary", CONFIGS / "cubic.yaml", "--set", "model.hidden=[]"], capsys)
+    assert code == 0, err
+    assert out.splitlines()[-3:] == [
+        "multiply-adds per sample: 1",
+        "memory at batch 32: 264 B = parameters 8 B + input 128 B",
+        "  + layer outputs 128 B (gradients, optimizer state not included)",
+    ]
+
+
+def test_memory_parts_share_the_total_s_unit(no_downloads, capsys):
+    code, out, err = run_cli(["summary", CONFIGS / "cubic.yaml"], capsys)
+    assert code == 0, err
+    assert "multiply-adds per sample: 40\n" in out
+    assert "memory at batch 32: 5.49 KB = parameters 0.24 KB + input 0.12 KB\n  + layer outputs 5.12 KB " in out
+
+
 def test_summary_command_reports_a_bad_config(no_downloads, capsys):
     code, out, err = run_cli(["summary", CONFIGS / "lenet.yaml", "--set", "data.transforms=[flatten]"], capsys)
     assert code == 2 and "lenet needs image data" in err and out == ""

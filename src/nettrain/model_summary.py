@@ -64,7 +64,7 @@ class ModelSummary:
     def short(self) -> str:
         """One line: parameters, multiply-adds per sample, memory at the batch size."""
         return (f"{self.total_params:,} parameters, {_count(self.macs_per_sample)} multiply-adds per sample, "
-                f"{_megabytes(self.memory_bytes)} at batch {self.batch_size}")
+                f"{_bytes(self.memory_bytes)} at batch {self.batch_size}")
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -90,10 +90,13 @@ class ModelSummary:
                 out.append(rule)
         out.append(rule)
         out.append(f"total parameters: {self.total_params:,} (trainable {self.trainable_params:,})")
-        out.append(f"multiply-adds per sample: {self.macs_per_sample:,} ({_count(self.macs_per_sample)})")
-        out.append(f"memory at batch {self.batch_size}: {_megabytes(self.memory_bytes)} = parameters "
-                   f"{_megabytes(self.param_bytes)} + input {_megabytes(self.input_bytes)}")
-        out.append(f"  + layer outputs {_megabytes(self.activation_bytes)} (gradients, optimizer state not included)")
+        macs, short = f"{self.macs_per_sample:,}", _count(self.macs_per_sample)
+        out.append(f"multiply-adds per sample: {macs}" + (f" ({short})" if short != macs else ""))
+        unit = _memory_unit(self.memory_bytes)  # one unit for the sum and its parts
+        out.append(f"memory at batch {self.batch_size}: {_bytes(self.memory_bytes, unit)} = parameters "
+                   f"{_bytes(self.param_bytes, unit)} + input {_bytes(self.input_bytes, unit)}")
+        out.append(f"  + layer outputs {_bytes(self.activation_bytes, unit)} "
+                   "(gradients, optimizer state not included)")
         return out
 
 
@@ -162,5 +165,15 @@ def _count(n: int) -> str:
     return str(n)
 
 
-def _megabytes(n: int) -> str:
-    return f"{n / 2**20:.2f} MB"
+def _memory_unit(n: int) -> tuple[int, str]:
+    """The largest unit that leaves ``n`` bytes a figure of 1 or more: a
+    small model's memory is "264 B", not "0.00 MB"."""
+    for size, name in ((2**30, "GB"), (2**20, "MB"), (2**10, "KB")):
+        if n >= size:
+            return size, name
+    return 1, "B"
+
+
+def _bytes(n: int, unit=None) -> str:
+    size, name = unit or _memory_unit(n)
+    return f"{n} B" if size == 1 else f"{n / size:.2f} {name}"
