@@ -250,3 +250,17 @@ def test_a_command_line_mistake_is_one_error_line_and_the_usage(argv, words, cli
 def test_a_bare_command_group_still_shows_its_help(cli):
     code, out, err = cli(["data"])
     assert code == 2 and "Usage: nettrain data [OPTIONS] COMMAND" in out + err and "download" in out + err
+
+
+@pytest.mark.parametrize("command", [["train", CLUSTERS], ["runs"], ["runs", "compare", "a", "b"],
+                                     ["runs", "export", "a", "--csv", "a.csv"]], ids=["train", "runs", "runs compare", "runs export"])
+@pytest.mark.parametrize("empty", ["", " "], ids=["empty", "blank"])
+def test_an_empty_runs_dir_is_refused_not_taken_for_the_current_folder(command, empty, cli, monkeypatch, tmp_path):
+    """--runs-dir "$RUNS" with RUNS unset: a Path("") would be ".", and the run would land here."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli([*command, "--runs-dir", empty])
+    assert code == 2 and out == "", (code, out, err)
+    assert err.splitlines()[0] == ("error: --runs-dir: empty; name a folder, e.g. runs (the default), "
+                                   "or leave the option out"), err
+    assert list(tmp_path.iterdir()) == []
+

@@ -1,5 +1,6 @@
 """What every command module shares: the app, the consoles, the --device
-rule, the rule for a file a command writes (--out, --csv), the plot extra."""
+rule, the rule for a file a command writes (--out, --csv) and for a folder option
+(--runs-dir), the plot extra."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +8,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from typer.core import TyperArgument, TyperCommand
+
+from .completion import complete_folder
 
 
 class Command(TyperCommand):
@@ -97,6 +100,20 @@ def checked_output_file(path: Path, option: str, example: str) -> Path:
     except OSError as err:
         raise UsageError(f"{option} {path}: cannot write a file in {folder} ({err.strerror})") from None
     return path
+
+
+def folder_option(text) -> Path:
+    """The value of an option that names a folder (--runs-dir), by one rule
+    for every command: a path, never an empty one. An empty value is most
+    often an unset shell variable (--runs-dir "$RUNS"); as a Path it would be
+    ".", and runs would land in the current folder unasked."""
+    if not str(text).strip():
+        raise typer.BadParameter("empty; name a folder, e.g. runs (the default), or leave the option out")
+    return Path(text)
+
+
+# --runs-dir, wherever a command takes it: a folder, never empty, completed as one.
+RUNS_DIR_OPTION = {"parser": folder_option, "metavar": "DIR", "autocompletion": complete_folder}
 
 
 # The plot extra: curves.png of a run, lr-find's plot, eval --show's grid.

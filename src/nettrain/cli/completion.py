@@ -41,11 +41,16 @@ def complete_checkpoint(incomplete: str) -> list[str]:
     return _paths(incomplete, CHECKPOINT_SUFFIXES)
 
 
+def complete_folder(incomplete: str) -> list[str]:
+    """Folders (--runs-dir)."""
+    return [p for p in _paths(incomplete, ()) if p.endswith("/")]
+
+
 def complete_run(incomplete: str) -> list[str]:
     """Names of the runs under runs/ (folders holding a config.yaml); a word
     with a "/" completes as a folder path instead."""
     if "/" in incomplete:
-        return [p for p in _paths(incomplete, ()) if p.endswith("/")]
+        return complete_folder(incomplete)
     if not RUNS_DIR.is_dir():
         return []
     return [run.name for run in sorted(RUNS_DIR.iterdir())

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import HELP_SETTINGS, Command, app, checked_output_file, console
+from .common import HELP_SETTINGS, RUNS_DIR_OPTION, Command, app, checked_output_file, console
 from .completion import complete_run
 
 runs_app = typer.Typer(
@@ -92,7 +92,7 @@ def _value(value) -> str:
 @runs_app.callback()
 def runs_command(
     ctx: typer.Context,
-    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help=RUNS_DIR_HELP),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help=RUNS_DIR_HELP, **RUNS_DIR_OPTION),
 ):
     """List the runs (the group's help, above, is what --help shows)."""
     if ctx.invoked_subcommand is not None:
@@ -210,7 +210,7 @@ def compare_command(
     run_a: str = typer.Argument(..., help="A run: its folder, or its name under --runs-dir.",
                                 autocompletion=complete_run),
     run_b: str = typer.Argument(..., help="The other run.", autocompletion=complete_run),
-    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help=RUNS_DIR_HELP),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help=RUNS_DIR_HELP, **RUNS_DIR_OPTION),
 ):
     """Two runs side by side: their configs key by key where they differ, the
     metrics of each epoch, and the best and final figures.
@@ -283,7 +283,7 @@ def _metric(key: str, value) -> str:
 def export_command(
     run: str = typer.Argument(..., help="A run: its folder, or its name under --runs-dir.",
                               autocompletion=complete_run),
-    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help=RUNS_DIR_HELP),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help=RUNS_DIR_HELP, **RUNS_DIR_OPTION),
     csv_out: Optional[Path] = typer.Option(None, "--csv", metavar="PATH",
                                            help="Write the epoch records as a CSV table ('-': standard output)."),
 ):

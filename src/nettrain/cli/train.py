@@ -12,7 +12,7 @@ import typer
 from ..errors import CheckpointError, UsageError
 from ..terminal import is_terminal, labelled
 from .completion import complete_checkpoint, complete_config
-from .common import (DEVICE_HELP, PLOT_INSTALL, SET_HELP, Command, app, checked_device, checked_output_file, console,
+from .common import (DEVICE_HELP, PLOT_INSTALL, RUNS_DIR_OPTION, SET_HELP, Command, app, checked_device, checked_output_file, console,
                      console_err, matplotlib_installed)
 from .tables import Column, fit, print_table
 
@@ -30,7 +30,8 @@ def train_command(
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue a run from its checkpoint.",
                                           autocompletion=complete_checkpoint),
     name: Optional[str] = typer.Option(None, "--name", help="Run name (folder runs/<name>-<timestamp>)."),
-    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run folders go (default: runs)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run folders go (default: runs).",
+                                            **RUNS_DIR_OPTION),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Train this many epochs in all (overrides train.epochs)."),
     workers: Optional[int] = typer.Option(
         None, "--workers", metavar="N",
