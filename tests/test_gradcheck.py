@@ -60,8 +60,8 @@ def test_gradcheck_command_passes_and_prints_the_table(capsys):
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
     assert "conv2d" in out and "cross_entropy" in out and "PASS" in out and "FAIL" not in out
-    # conv2d: two ops and the nn.Conv2d layer; cross_entropy: its three, and binary_cross_entropy's two
-    assert "8 passed, 0 failed" in out
+    # conv2d: three ops and the nn.Conv2d layer; cross_entropy: its three, and binary_cross_entropy's two
+    assert "9 passed, 0 failed" in out
 
 
 def test_gradcheck_command_unknown_filter_exits_2(capsys):

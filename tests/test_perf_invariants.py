@@ -155,3 +155,29 @@ def test_float32_conv_in_bands_matches_a_float64_reference(batch, small_kernels,
         assert mine.dtype == np.float32
         scale = np.abs(ref).max()
         np.testing.assert_allclose(mine, ref, rtol=0, atol=2e-5 * scale * np.sqrt(batch))
+
+
+@pytest.mark.parametrize("channels", [3, 6])  # fewer than MIN_OFFSET_ROWS: one whole product
+@pytest.mark.parametrize("one_thread", [True, False])  # False: a second core would go to the whole product
+def test_the_conv_input_gradient_is_the_same_made_per_offset_or_whole(channels, one_thread, monkeypatch):
+    """The input gradient's im2col blocks come from one product per kernel
+    offset or from one whole product, depending on the channels and the
+    cores: either way it is the gradient written out offset by offset."""
+    from nettrain.ops import nn as conv_ops
+
+    monkeypatch.setattr(conv_ops, "runs_on_one_thread", lambda *shape, **layout: one_thread)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((8, channels, 9, 9)).astype(np.float32)
+    w = (rng.standard_normal((16, channels, 3, 3)) * 0.1).astype(np.float32)
+    g = rng.standard_normal((8, 16, 9, 9)).astype(np.float32)
+    xs = nt.tensor(x, requires_grad=True)
+    (F.conv2d(xs, nt.tensor(w), padding=1) * nt.tensor(g)).sum().backward()
+
+    # padding 1: offset (i, j) of the kernel sends g's pixel (y, x) to input pixel (y + i - 1, x + j - 1)
+    expected = np.zeros((8, channels, 11, 11))
+    for i in range(3):
+        for j in range(3):
+            expected[:, :, i:i + 9, j:j + 9] += np.einsum("nohw,oc->nchw", g.astype(np.float64), w[:, :, i, j])
+    expected = expected[:, :, 1:10, 1:10]
+    assert xs.grad.dtype == nt.float32
+    np.testing.assert_allclose(xs.grad.numpy(), expected, rtol=0, atol=1e-5 * np.abs(expected).max())

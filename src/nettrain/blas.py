@@ -227,6 +227,20 @@ def _blocked_matmul(a, b, mb, kb, nb, out=None):
     return out
 
 
+def runs_on_one_thread(m, k, n, dtype, a_transposed=False, b_transposed=False) -> bool:
+    """True when :func:`matmul` would compute the row-major product ``(m, k)
+    @ (k, n)`` of ``dtype`` on one thread now: BLAS has one, the product is
+    tiny, it goes to the small-matrix kernel in pieces, or the machine is
+    busy. A caller choosing between one large product and several smaller
+    ones asks this: the large one may have a second core to lose."""
+    if not policy.managed or m * k * n <= ONE_THREAD_PRODUCT:
+        return True
+    if (np.dtype(dtype) == np.float32 and policy.small_kernels
+            and small_blocks(m, k, n, a_transposed, b_transposed) is not None):
+        return True
+    return policy.threads() == 1
+
+
 def _transposed(x):
     """True for a 2-D array laid out column by column (a transposed view)."""
     return x.strides[0] == x.itemsize and x.shape[0] > 1 and x.strides[1] != x.itemsize

@@ -180,6 +180,13 @@ def _conv(rng, device):
     return fn, [leaf(_normal(rng, 2, 2, 5, 5), device), leaf(_normal(rng, 3, 2, 3, 3), device), leaf(_normal(rng, 3), device)], "x (2, 2, 5, 5), W (3, 2, 3, 3)"
 
 
+@case("conv2d 4 channels padding 1", covers=[N.Conv2d])
+def _conv_offsets(rng, device):
+    # 4 input channels: enough for the input gradient to be made one kernel offset at a time
+    fn = lambda x, w: F.conv2d(x, w, padding=1)  # noqa: E731
+    return fn, [leaf(_normal(rng, 2, 4, 5, 5), device), leaf(_normal(rng, 3, 4, 3, 3), device)], "x (2, 4, 5, 5), W (3, 4, 3, 3)"
+
+
 @case("conv2d no bias", covers=[N.Conv2d])
 def _conv_nobias(rng, device):
     return F.conv2d, [leaf(_normal(rng, 1, 1, 6, 6), device), leaf(_normal(rng, 2, 1, 3, 3), device)], "x (1, 1, 6, 6), W (2, 1, 3, 3)"

@@ -35,12 +35,18 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..blas import SMALL_PRODUCT, matmul, policy
+from ..blas import SMALL_PRODUCT, matmul, policy, runs_on_one_thread
 from .elementwise import _Binary
 
 # An im2col matrix up to this size is kept for backward (about a shared L3
 # share: LeNet's at batch 64, 2.4 and 3.7 MB, are; at batch 256 they are not).
 KEEP_COLS_BYTES = 4 << 20
+
+# A convolution's input gradient is made one kernel offset at a time only
+# with at least this many input channels: the products' rows. With 2 or 3,
+# the per-offset products measured 1.3-1.5x slower than one whole product;
+# with 4, 1.5x faster (batch 64, one thread, 3x3 and 5x5 kernels).
+MIN_OFFSET_ROWS = 4
 
 # --------------------------------------------------------------------------- helpers
 
@@ -128,11 +134,14 @@ def _im2col_grad_blocks(weight, g2, block_shape):
     On the CPU each block is its own product, ``weight[:, :, i, j].T @ g2``,
     into one reused buffer that the caller adds while it is in the cache;
     the whole matrix (9.8 MB for LeNet's conv2 at batch 256) is never made:
-    3.8 -> 2.3 ms there. On a GPU one product makes them all (each product
-    is a kernel launch there)."""
+    3.8 -> 2.3 ms there. One product makes them all where that measured
+    faster: on a GPU (each product is a kernel launch there), for fewer than
+    ``MIN_OFFSET_ROWS`` input channels, and where the whole product would
+    have a second core that the small ones would not."""
     xp = get_array_module(weight)
     o, c, kh, kw = weight.shape
-    if xp is not np:
+    if (xp is not np or c < MIN_OFFSET_ROWS
+            or not runs_on_one_thread(c * kh * kw, o, g2.shape[1], g2.dtype, a_transposed=True)):
         whole = matmul(weight.reshape(o, -1).T, g2).reshape(c, kh, kw, *block_shape[1:])
         for i in range(kh):
             for j in range(kw):
