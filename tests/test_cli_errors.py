@@ -264,3 +264,14 @@ def test_an_empty_runs_dir_is_refused_not_taken_for_the_current_folder(command, 
                                    "or leave the option out"), err
     assert list(tmp_path.iterdir()) == []
 
+
+
+@pytest.mark.parametrize("command", [["data", "download", "mnist"], ["data", "info", "mnist"],
+                                     ["data", "verify", "mnist"]], ids=["download", "info", "verify"])
+def test_an_empty_data_root_is_refused_not_taken_for_the_current_folder(command, cli, monkeypatch, tmp_path):
+    """--root "$DATA" with DATA unset: a download would land in the current folder."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli([*command, "--root", ""])
+    assert code == 2 and out == "", (code, out, err)
+    assert err.splitlines()[0] == "error: --root: empty; name a folder, e.g. data, or leave the option out", err
+    assert list(tmp_path.iterdir()) == []

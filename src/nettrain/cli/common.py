@@ -102,18 +102,23 @@ def checked_output_file(path: Path, option: str, example: str) -> Path:
     return path
 
 
-def folder_option(text) -> Path:
-    """The value of an option that names a folder (--runs-dir), by one rule
-    for every command: a path, never an empty one. An empty value is most
-    often an unset shell variable (--runs-dir "$RUNS"); as a Path it would be
-    ".", and runs would land in the current folder unasked."""
-    if not str(text).strip():
-        raise typer.BadParameter("empty; name a folder, e.g. runs (the default), or leave the option out")
-    return Path(text)
+def folder_option(example: str):
+    """The parser of an option that names a folder (--runs-dir, --root), one
+    rule for every command: a path, never an empty one. An empty value is
+    most often an unset shell variable (--runs-dir "$RUNS"); as a Path it
+    would be ".", and runs or downloads would land in the current folder
+    unasked. ``example`` is the folder the message suggests."""
+    def parse(text) -> Path:
+        if not str(text).strip():
+            raise typer.BadParameter(f"empty; name a folder, e.g. {example}, or leave the option out")
+        return Path(text)
+    return parse
 
 
 # --runs-dir, wherever a command takes it: a folder, never empty, completed as one.
-RUNS_DIR_OPTION = {"parser": folder_option, "metavar": "DIR", "autocompletion": complete_folder}
+RUNS_DIR_OPTION = {"parser": folder_option("runs (the default)"), "metavar": "DIR", "autocompletion": complete_folder}
+# the data commands' --root: the same rule (without it the data is looked for where it always is)
+DATA_ROOT_OPTION = {"parser": folder_option("data"), "metavar": "DIR", "autocompletion": complete_folder}
 
 
 # The plot extra: curves.png of a run, lr-find's plot, eval --show's grid.

@@ -17,7 +17,7 @@ from typing import Optional
 import typer
 
 from ..errors import DataError, UsageError
-from .common import HELP_SETTINGS, Command, app, console
+from .common import DATA_ROOT_OPTION, HELP_SETTINGS, Command, app, console
 from .tables import Column, fit, print_table
 
 data_app = typer.Typer(
@@ -89,7 +89,8 @@ def _pixel_mean_std(images):
 @data_app.command("download", cls=Command)
 def download_command(
     name: str = typer.Argument(..., help="mnist or fashion-mnist."),
-    root: Optional[Path] = typer.Option(None, "--root", help="Folder to download into (default: $NETTRAIN_DATA, else ~/.cache/nettrain)."),
+    root: Optional[Path] = typer.Option(None, "--root", help="Folder to download into (default: $NETTRAIN_DATA, else ~/.cache/nettrain).",
+                                        **DATA_ROOT_OPTION),
 ):
     """Download a data set's four files from its official mirrors, verifying each file's MD5.
 
@@ -120,7 +121,7 @@ def download_command(
 @data_app.command("info", cls=Command)
 def info_command(
     name: str = typer.Argument(..., help=DATASETS_HELP),
-    root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
+    root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP, **DATA_ROOT_OPTION),
     seed: int = typer.Option(0, "--seed", help="Seed of a synthetic data set."),
 ):
     """Where a data set was found, samples per split, class balance, pixel mean/std.
@@ -200,7 +201,7 @@ def _synthetic_info(name: str, seed: int):
 @data_app.command("verify", cls=Command)
 def verify_command(
     name: str = typer.Argument(..., help="mnist or fashion-mnist."),
-    root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
+    root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP, **DATA_ROOT_OPTION),
 ):
     """Check each file's structure and the SHA-256 of its decompressed content.
 
