@@ -74,8 +74,10 @@ def test_a_second_resume_of_a_running_run_is_refused_naming_the_pid(trained_run,
             time.sleep(0.05)
         while time.time() < deadline and not (run / ".lock").read_text().strip():
             time.sleep(0.05)
+        # the same --epochs as the first: by now it may have trained past any
+        # smaller number, which would be refused for that reason instead
         code, _, err = run_cli_joined(["train", run / "config.yaml", "--resume", run / "checkpoints" / "last.npz",
-                                "--epochs", 9], capsys)
+                                "--epochs", 100000], capsys)
         assert code == 2, err
         assert f"in use by process {first.pid}" in err and "Traceback" not in err
     finally:
