@@ -36,7 +36,8 @@ def train_command(
     workers: Optional[int] = typer.Option(
         None, "--workers", metavar="N",
         help="Train as N processes on this machine: re-launches itself under the environment's mpiexec "
-             "(the mpi extra); the same as mpiexec -n N nettrain train ...",
+             "(the mpi extra); the same as mpiexec -n N nettrain train ... With N idle cores the fast "
+             "way to train a convolutional network (LeNet, 2 cores: 1.7-1.8x one process).",
     ),
     fast_dev_run: bool = typer.Option(False, "--fast-dev-run", help="One batch of each split, one epoch: "
                                       "every part of a run exercised, nothing kept."),
