@@ -235,10 +235,16 @@ def runs_on_one_thread(m, k, n, dtype, a_transposed=False, b_transposed=False) -
     ones asks this: the large one may have a second core to lose."""
     if not policy.managed or m * k * n <= ONE_THREAD_PRODUCT:
         return True
-    if (np.dtype(dtype) == np.float32 and policy.small_kernels
-            and small_blocks(m, k, n, a_transposed, b_transposed) is not None):
+    if _small_kernel_blocks(m, k, n, dtype, a_transposed, b_transposed) is not None:
         return True
     return policy.threads() == 1
+
+
+def _small_kernel_blocks(m, k, n, dtype, a_transposed, b_transposed):
+    """``small_blocks`` for a float32 product where OpenBLAS has the small-matrix kernel, else None."""
+    if np.dtype(dtype) != np.float32 or not policy.small_kernels:
+        return None
+    return small_blocks(m, k, n, a_transposed, b_transposed)
 
 
 def _transposed(x):
@@ -256,10 +262,9 @@ def matmul(a, b, out=None):
         n = b.shape[-1]
         if m * k * n <= ONE_THREAD_PRODUCT and k <= K_SLICE.get(a.dtype, 0):
             return np.matmul(a, b, out=out)  # one thread whatever the setting: nothing to choose
-        if a.dtype == np.float32 and policy.small_kernels:
-            blocks = small_blocks(m, k, n, _transposed(a), _transposed(b))
-            if blocks is not None:
-                return _blocked_matmul(a, b, *blocks, out=out)
+        blocks = _small_kernel_blocks(m, k, n, a.dtype, _transposed(a), _transposed(b))
+        if blocks is not None:
+            return _blocked_matmul(a, b, *blocks, out=out)
     product = _threaded_matmul(a, b, out)
     if out is None or product is out:
         return product

@@ -18,7 +18,6 @@ def is_terminal(stream=None) -> bool:
     return hasattr(stream, "isatty") and stream.isatty() and os.environ.get("TERM") != "dumb"
 
 
-
 def labelled(label: str, value: str, width: int | None = None) -> str:
     """``label: value``, laid out for a terminal ``width`` columns wide (None:
     one line, as a pipe or a log wants it, whole for grep).
